@@ -1,0 +1,286 @@
+"""One client connection: its receive loop, concurrent dispatch, replies and kernel->client calls."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import itertools
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+from websockets.exceptions import ConnectionClosed
+
+from . import protocol
+from .errors import ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
+from .hook_calls import call_all, call_sync, first_result, first_sync
+from .protocol import Request, Response
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import ServerConnection
+
+    from .kernel import RPCKernel
+
+__all__ = ["Connection"]
+
+_ids = itertools.count(1)
+
+# Close codes (RFC 6455 section 7.4.1).
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_POLICY_VIOLATION = 1008
+
+
+@functools.lru_cache(maxsize=4096)
+def _method_info(func: Callable[..., Any]) -> tuple[inspect.Signature | None, bool]:
+    """The signature (None if it cannot be read) and whether the method is a coroutine function."""
+    try:
+        signature: inspect.Signature | None = inspect.signature(func)
+    except (TypeError, ValueError):
+        signature = None
+    return signature, inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+
+
+class Connection:
+    """A connected client.
+
+    Plugins receive it in hooks. Useful attributes: ``id`` (unique in the
+    process), ``websocket`` (the ``websockets`` ServerConnection),
+    ``remote_address``, ``request`` (the HTTP handshake request: ``path``,
+    ``headers``) and ``state``, a dict where plugins keep per-connection data.
+    """
+
+    def __init__(self, kernel: RPCKernel, websocket: ServerConnection) -> None:
+        self.kernel = kernel
+        self.websocket = websocket
+        self.id: int = next(_ids)
+        self.state: dict[str, Any] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Event()
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._call_ids = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.id} from {self.remote_address}>"
+
+    @property
+    def remote_address(self) -> Any:
+        """The client's (host, port)."""
+        return self.websocket.remote_address
+
+    @property
+    def request(self) -> Any:
+        """The HTTP request of the opening handshake."""
+        return self.websocket.request
+
+    @property
+    def in_flight(self) -> int:
+        """How many incoming requests (or batches) are being served right now."""
+        return len(self._tasks)
+
+    # -- sending ---------------------------------------------------------------
+
+    def send_notification(self, method: str, params: protocol.Params = None) -> None:
+        """Send a notification to this client only. Call it on the kernel's loop."""
+        self.kernel._send_to([self], protocol.encode(protocol.notification(method, params)), None)
+
+    async def call(self, method: str, params: protocol.Params = None, timeout: float | None = None) -> Any:
+        """Send a request to this client and return its result (kernel -> client).
+
+        Raises :class:`RPCError` with the client's error, :class:`ClientGone`
+        when the connection closes first, and ``TimeoutError`` after
+        ``timeout`` seconds.
+        """
+        msg_id = next(self._call_ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[msg_id] = future
+        try:
+            await self._send(protocol.encode(protocol.request(msg_id, method, params)), None)
+            if self.websocket.close_code is not None and not future.done():
+                raise ClientGone(data=f"connection {self.id} closed before {method!r} was answered")
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._pending.pop(msg_id, None)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection with a websocket close code."""
+        await self.websocket.close(code, reason)
+
+    async def _send(self, text: str, started: float | None) -> None:
+        kernel = self.kernel
+        if kernel._hooks.log_message:
+            kernel._log(self, "out", text, started)
+        try:
+            await self.websocket.send(text)
+        except ConnectionClosed:
+            kernel.log.debug("reply not delivered: client gone", connection=self.id)
+
+    # -- receiving -------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Read messages until the client leaves; each one is served in its own task."""
+        kernel = self.kernel
+        websocket = self.websocket
+        max_in_flight = kernel.limits.max_in_flight
+        while True:
+            try:
+                data = await websocket.recv()
+            except ConnectionClosed:
+                break
+            if isinstance(data, bytes):
+                kernel.log.warning(
+                    "closing connection: binary frame", connection=self.id, size=len(data), close_code=CLOSE_UNSUPPORTED_DATA
+                )
+                await websocket.close(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
+                break
+            self._receive(data)
+            # Back-pressure: stop reading until a call finishes, so a flood of
+            # requests waits in the client's socket instead of our memory.
+            while len(self._tasks) >= max_in_flight:
+                self._room.clear()
+                await self._room.wait()
+        self._fail_pending()
+
+    def _receive(self, text: str) -> None:
+        started = time.perf_counter()
+        kernel = self.kernel
+        incoming = protocol.parse_message(text, kernel.limits.max_batch)
+        if kernel._hooks.log_message:
+            kernel._log(self, "in", text, None)
+        if incoming.error is not None:
+            kernel.log.warning("invalid message", connection=self.id, error=incoming.error["error"])
+            self._spawn(self._send(protocol.encode(incoming.error), started))
+            return
+        if incoming.is_batch:
+            self._spawn(self._serve_batch(incoming.items, started))
+            return
+        item = incoming.items[0]
+        if type(item) is Request:
+            self._spawn(self._serve_one(item, started))
+        elif type(item) is Response:
+            self._resolve(item)
+        else:
+            kernel.log.warning("invalid request", connection=self.id, error=item["error"])  # type: ignore[index]
+            self._spawn(self._send(protocol.encode(item), started))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._room.set()
+        if not task.cancelled() and task.exception() is not None:
+            self.kernel.log.error("connection task failed", connection=self.id, exc_info=task.exception())
+
+    async def _serve_one(self, request: Request, started: float) -> None:
+        reply = await self.dispatch(request)
+        if reply is not None:
+            await self._send(protocol.encode_reply(reply), started)
+
+    async def _serve_batch(self, items: list[Any], started: float) -> None:
+        async def serve_item(item: Any) -> dict[str, Any] | None:
+            if type(item) is Request:
+                return await self.dispatch(item)
+            if type(item) is Response:
+                self._resolve(item)
+                return None
+            return item  # a ready error reply for an invalid member
+
+        replies = [reply for reply in await asyncio.gather(*(serve_item(item) for item in items)) if reply is not None]
+        if replies:  # a batch of notifications gets no reply at all
+            await self._send(protocol.encode_reply(replies), started)
+
+    def _resolve(self, response: Response) -> None:
+        future = self._pending.get(response.id)  # type: ignore[arg-type]
+        if future is None or future.done():
+            self.kernel.log.warning("response to no pending call", connection=self.id, id=response.id)
+            return
+        if response.error is not None:
+            future.set_exception(response.error)
+        else:
+            future.set_result(response.result)
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ClientGone(data=f"connection {self.id} closed"))
+
+    # -- dispatch --------------------------------------------------------------
+
+    async def dispatch(self, request: Request) -> dict[str, Any] | None:
+        """Serve one request or notification; return its reply (None for a notification)."""
+        kernel = self.kernel
+        hooks = kernel._hooks
+        started = time.perf_counter()
+        result: Any = None
+        error: RPCError | None = None
+        try:
+            answered = None
+            if hooks.before_dispatch:
+                answered = await first_result(
+                    hooks.before_dispatch, {"kernel": kernel, "connection": self, "message": request}
+                )
+            if answered is not None:
+                result = answered
+            else:
+                if request.id is protocol.NO_ID and hooks.on_notify:
+                    await call_all(hooks.on_notify, {"kernel": kernel, "connection": self, "message": request})
+                method = first_sync(hooks.find_method, {"kernel": kernel, "name": request.method})
+                if method is None:
+                    if request.id is protocol.NO_ID:
+                        kernel.log.debug("notification for no method", method=request.method, connection=self.id)
+                        return None
+                    raise MethodNotFound(data=f"no method named {request.method!r}")
+                result = await self._invoke(method, request)
+        except RPCError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            # The kernel is stopping: answer instead of leaving the client waiting.
+            error = RequestCancelled(data=f"the kernel stopped before {request.method!r} finished")
+        except Exception as exc:
+            error = InternalError(data=None)
+            kernel.log.error(
+                "method failed", method=request.method, id=request.id, connection=self.id, exc_info=exc
+            )
+            if hooks.on_method_error:
+                call_sync(
+                    hooks.on_method_error,
+                    {"kernel": kernel, "connection": self, "message": request, "exception": exc, "error": error},
+                )
+        if hooks.after_dispatch:
+            await call_all(
+                hooks.after_dispatch,
+                {
+                    "kernel": kernel,
+                    "connection": self,
+                    "message": request,
+                    "result": result,
+                    "error": error,
+                    "duration": time.perf_counter() - started,
+                },
+            )
+        if request.id is protocol.NO_ID:
+            return None
+        if error is not None:
+            return protocol.failure(request.id, error)
+        return protocol.success(request.id, result)
+
+    async def _invoke(self, method: Callable[..., Any], request: Request) -> Any:
+        signature, is_async = _method_info(method)
+        params = request.params
+        args: Any = params if type(params) is list else ()
+        kwargs: Any = params if type(params) is dict else {}
+        if signature is not None:
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise InvalidParams(data=f"{request.method}: {exc}") from None
+        if is_async:
+            return await method(*args, **kwargs)
+        result = await asyncio.get_running_loop().run_in_executor(
+            self.kernel._executor, functools.partial(method, *args, **kwargs)
+        )
+        if inspect.isawaitable(result):
+            result = await result
+        return result

@@ -1,0 +1,83 @@
+"""Calling hooks whose implementations may be ``async def``, cheaply.
+
+pluggy knows nothing of coroutines: an async implementation returns a
+coroutine, which a ``firstresult`` hook would take as its result. The kernel
+therefore calls hooks through :class:`HookTable`, which awaits what needs
+awaiting and applies "first non-None wins" itself.
+
+The per-message hooks are called from a cached tuple of implementations,
+rebuilt when plugins change, so a hook nobody implements costs one tuple
+check per message and an implemented one costs a plain function call.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import pluggy
+
+__all__ = ["HookTable", "call_all", "first_result"]
+
+Impl = tuple[Callable[..., Any], tuple[str, ...]]
+
+
+def _impls(pm: pluggy.PluginManager, name: str) -> tuple[Impl, ...]:
+    caller = getattr(pm.hook, name)
+    # get_hookimpls() lists in registration order, tryfirst last; pluggy calls the reverse.
+    return tuple((impl.function, tuple(impl.argnames)) for impl in reversed(caller.get_hookimpls()))
+
+
+async def call_all(impls: tuple[Impl, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """Call every implementation in pluggy's order, awaiting async ones; return their results."""
+    results = []
+    for function, argnames in impls:
+        result = function(*[kwargs[arg] for arg in argnames])
+        if inspect.isawaitable(result):
+            result = await result
+        results.append(result)
+    return results
+
+
+async def first_result(impls: tuple[Impl, ...], kwargs: dict[str, Any]) -> Any:
+    """Call implementations in pluggy's order until one returns (or resolves to) non-None."""
+    for function, argnames in impls:
+        result = function(*[kwargs[arg] for arg in argnames])
+        if inspect.isawaitable(result):
+            result = await result
+        if result is not None:
+            return result
+    return None
+
+
+def call_sync(impls: tuple[Impl, ...], kwargs: dict[str, Any]) -> None:
+    """Call synchronous implementations (hooks documented as synchronous)."""
+    for function, argnames in impls:
+        function(*[kwargs[arg] for arg in argnames])
+
+
+def first_sync(impls: tuple[Impl, ...], kwargs: dict[str, Any]) -> Any:
+    """First non-None result of synchronous implementations."""
+    for function, argnames in impls:
+        result = function(*[kwargs[arg] for arg in argnames])
+        if result is not None:
+            return result
+    return None
+
+
+class HookTable:
+    """The implementations of every hook, as tuples, refreshed by :meth:`refresh`."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self._pm = pm
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the implementations (after a plugin was registered or unregistered)."""
+        for name in self._pm.hook.__dict__:
+            if not name.startswith("_"):
+                setattr(self, name, _impls(self._pm, name))
+
+    def __getattr__(self, name: str) -> tuple[Impl, ...]:
+        # A hook without a spec yet (e.g. spec added later) has no implementations.
+        return ()

@@ -1,0 +1,221 @@
+"""Every hook SideGears calls, with when it fires and what it may return.
+
+Plugins implement hooks with the :data:`hookimpl` marker::
+
+    from sidegears import hookimpl
+
+    @hookimpl
+    def on_connect(kernel, connection):
+        print("hello", connection.remote_address)
+
+Rules that hold for every hook:
+
+* Hooks are called by keyword. An implementation may accept any subset of the
+  arguments, so hooks can gain arguments without breaking plugins.
+* Any implementation may be ``async def``; the kernel awaits it (pluggy alone
+  knows nothing of coroutines). Hooks on the per-message path are cheaper when
+  synchronous, and ``log_message`` must be synchronous.
+* "First result" hooks stop at the first implementation returning something
+  other than None. Order: pluggy calls later-registered plugins first;
+  ``@hookimpl(tryfirst=True)`` / ``trylast=True`` move an implementation.
+* A hook nobody implements costs one attribute check per message (measured in
+  ``benchmarks/``).
+* Hooks run on the kernel's event loop thread; blocking in them blocks every
+  connection. Exceptions from lifecycle and observer hooks are logged and do
+  not stop the kernel; an exception in ``before_dispatch`` or ``find_method``
+  answers that one request with an error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import ServerConnection
+    from websockets.http11 import Request as HTTPRequest
+    from websockets.http11 import Response as HTTPResponse
+
+    from .connection import Connection
+    from .errors import RPCError
+    from .kernel import RPCKernel
+    from .protocol import Request
+
+PROJECT_NAME = "sidegears"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+__all__ = ["PROJECT_NAME", "hookspec", "hookimpl"]
+
+
+# -- lifecycle ---------------------------------------------------------------
+
+
+@hookspec
+def on_startup(kernel: RPCKernel) -> None:
+    """The kernel is listening (``kernel.port`` and ``kernel.url`` are known).
+
+    Fires once per start, before any client can be served. May be async; the
+    kernel awaits every implementation before ``start()`` returns. Use it to
+    open resources, or to launch a window.
+
+    Example::
+
+        @hookimpl
+        def on_startup(kernel):
+            print("serving on", kernel.url)
+    """
+
+
+@hookspec
+def on_shutdown(kernel: RPCKernel) -> None:
+    """The kernel is stopping: connections are closed, the server is not yet gone.
+
+    Fires once per stop. May be async. Release what ``on_startup`` took.
+    """
+
+
+@hookspec
+def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
+    """Add RPC methods that belong to a plugin, when the kernel starts.
+
+    Call ``register(func, name=None)`` for each method; ``name`` defaults to
+    the function's ``__name__``. The methods plugin validates, names and stores
+    them per kernel, so two plugins cannot silently replace each other's
+    method (a duplicate name raises :class:`~sidegears.errors.PluginError`).
+
+    Example::
+
+        @hookimpl
+        def register_methods(register):
+            register(os.getcwd, name="getcwd")
+    """
+
+
+# -- connections -------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def process_http_request(
+    kernel: RPCKernel, websocket: ServerConnection, request: HTTPRequest
+) -> HTTPResponse | None:
+    """An HTTP request arrived, before any websocket upgrade.
+
+    Every request passes here: websocket handshakes and plain GETs alike.
+    Return a ``websockets.http11.Response`` to answer it (an error status
+    refuses a handshake, e.g. a foreign Origin gets 403; a page is served by
+    returning 200), or None to let it through to the upgrade. First result
+    wins; security plugins use ``tryfirst=True``. May be async. A plain GET
+    that nobody answers gets the websockets 426 "Upgrade Required" reply.
+    """
+
+
+@hookspec
+def on_connect(kernel: RPCKernel, connection: Connection) -> None:
+    """A client completed the websocket handshake.
+
+    Fires once per connection, before its first message is read. May be
+    async; messages wait until every implementation has finished.
+    """
+
+
+@hookspec
+def on_disconnect(kernel: RPCKernel, connection: Connection, code: int | None, reason: str) -> None:
+    """A connection closed; ``code`` and ``reason`` are the websocket close code and reason.
+
+    Fires once per connection, after its pending kernel->client calls were
+    failed. May be async.
+    """
+
+
+# -- messages ----------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def find_method(kernel: RPCKernel, name: str) -> Callable[..., Any] | None:
+    """Return the callable that serves the method ``name``, or None if unknown.
+
+    Fires for every incoming request and notification. First result wins;
+    if nobody returns one, a request gets -32601 Method not found. Must be
+    synchronous (it is on the hot path).
+    """
+
+
+@hookspec(firstresult=True)
+def before_dispatch(kernel: RPCKernel, connection: Connection, message: Request) -> Any:
+    """An incoming request or notification is about to be dispatched.
+
+    Fires for every valid request and notification (batch members one by one),
+    in the task that will run the method. An implementation may:
+
+    * change it: assign ``message.method`` or ``message.params``;
+    * answer it: return a value other than None, which becomes the result and
+      the method is not called;
+    * reject it: raise :class:`~sidegears.errors.RPCError`, which becomes the
+      error reply.
+
+    First result wins. May be async.
+    """
+
+
+@hookspec
+def on_notify(kernel: RPCKernel, connection: Connection, message: Request) -> None:
+    """A client sent a notification (client -> kernel, a message without an id).
+
+    Fires after ``before_dispatch`` and before the method of that name (if
+    any) runs, so an app can handle notifications here without registering a
+    method. A notification for which no method exists is not an error (the
+    client expects no reply); it is logged at debug level. Kernel -> client
+    notifications go through ``log_message`` with direction ``"out"``. May
+    be async.
+    """
+
+
+@hookspec
+def after_dispatch(
+    kernel: RPCKernel,
+    connection: Connection,
+    message: Request,
+    result: Any,
+    error: RPCError | None,
+    duration: float,
+) -> None:
+    """A request or notification finished: ``result`` or ``error`` is what the client gets.
+
+    ``duration`` is in seconds, from before ``before_dispatch`` to the end of
+    the method. Fires before the reply is sent. May be async.
+    """
+
+
+@hookspec
+def on_method_error(
+    kernel: RPCKernel, connection: Connection, message: Request, exception: BaseException, error: RPCError
+) -> None:
+    """A method raised ``exception``; ``error`` is the reply about to be sent.
+
+    Implementations may set ``error.data`` (the debug plugin puts the
+    traceback there). Not called for an :class:`~sidegears.errors.RPCError`
+    the method raised on purpose. Synchronous.
+    """
+
+
+@hookspec
+def log_message(
+    kernel: RPCKernel,
+    connection: Connection | None,
+    direction: str,
+    message: Any,
+    size: int,
+    duration: float | None,
+) -> None:
+    """Every JSON-RPC message in and out, as it crosses the socket.
+
+    ``direction`` is ``"in"`` or ``"out"``; ``message`` is the decoded JSON
+    (a dict or a list for a batch; for text that is not JSON, the text);
+    ``size`` its length in bytes on the wire; ``duration`` the seconds since
+    the request arrived, for replies, else None. ``connection`` is None for a
+    broadcast notification. Must be synchronous and fast; do not change the
+    message.
+    """

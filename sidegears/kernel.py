@@ -1,0 +1,519 @@
+"""RPCKernel: the websocket server, its lifecycle, its plugins, and the sync API over the async one."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pluggy
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from . import logs, protocol
+from .connection import CLOSE_POLICY_VIOLATION, Connection
+from .default_plugins.methods import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
+from .hook_calls import HookTable, call_all, first_result
+from .plugins import make_plugin_manager
+
+__all__ = ["RPCKernel", "rpc_method", "Limits"]
+
+MiB = 1024 * 1024
+CLOSE_GOING_AWAY = 1001
+
+
+@dataclass
+class Limits:
+    """Resource limits of a kernel; each is a keyword argument of :class:`RPCKernel`.
+
+    ``max_message_size``: bytes in one incoming message; bigger closes with 1009.
+    ``max_in_flight``: requests served at once per connection; beyond it the
+    kernel stops reading that socket until one finishes (back-pressure).
+    ``max_batch``: members in one batch; a longer batch gets -32600.
+    ``max_send_buffer``: bytes queued for a client that is not reading; beyond
+    it the client is closed with 1008 instead of growing the kernel's memory.
+    ``open_timeout``: seconds for the opening handshake.
+    ``ping_interval`` / ``ping_timeout``: keep-alive pings, seconds (None: off).
+    ``stop_timeout``: seconds ``stop()`` lets in-flight calls finish before
+    cancelling them (they are answered with -32000 Request cancelled).
+    """
+
+    max_message_size: int = 16 * MiB
+    max_in_flight: int = 256
+    max_batch: int = 1000
+    max_send_buffer: int = 64 * MiB
+    open_timeout: float | None = 10.0
+    ping_interval: float | None = 20.0
+    ping_timeout: float | None = 20.0
+    stop_timeout: float = 5.0
+
+
+class RPCKernel:
+    """A JSON-RPC 2.0 server over websockets, for the Python side of a desktop app.
+
+    Synchronous use (the kernel runs in a background thread)::
+
+        kernel = RPCKernel()
+        kernel.start(port=5678)
+        kernel.wait_until_closed()
+
+    Asynchronous use (the kernel runs on the current loop)::
+
+        async with RPCKernel() as kernel:   # starts on localhost, port 0
+            await kernel.wait_closed()
+
+    Keyword options: the fields of :class:`Limits`; ``compression`` (None by
+    default: on loopback, permessage-deflate costs more than it saves);
+    ``block_plugins`` (plugin names not to load) and ``load_entry_points``
+    (False skips third-party plugins); ``log_format`` ("console" or "json");
+    ``reconnect_grace``, seconds a ``close_on_disconnect`` kernel waits for a
+    client to come back (a page reload) before stopping. Other keyword
+    options are kept in ``kernel.options`` for plugins (``static_dir``,
+    ``token``, ``allowed_origins``, ``ssl``...).
+    """
+
+    def __init__(
+        self,
+        *,
+        block_plugins: Iterable[str] = (),
+        load_entry_points: bool | None = None,
+        compression: str | None = None,
+        log_format: str | None = None,
+        reconnect_grace: float = 3.0,
+        **options: Any,
+    ) -> None:
+        limit_names = set(Limits.__dataclass_fields__)
+        self.limits = Limits(**{k: options.pop(k) for k in list(options) if k in limit_names})
+        self.options: dict[str, Any] = options
+        self.compression = compression
+        self.reconnect_grace = reconnect_grace
+        self.log_format = log_format
+        self.log = logs.make_logger("sidegears.kernel", log_format)
+        self.debug = False
+        self.basic_logging = False
+        self.trim_log_values = False
+        self.plugin_manager: pluggy.PluginManager = make_plugin_manager(block_plugins, load_entry_points)
+        self.hook = self.plugin_manager.hook
+        self._hooks = HookTable(self.plugin_manager)
+        self.connections: set[Connection] = set()
+        self.host: str | None = None
+        self.port: int | None = None
+        self.close_on_disconnect = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self._stopped.set()
+        self._stopped_async: asyncio.Event | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        self._grace_timer: asyncio.TimerHandle | None = None
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="sidegears-method")
+
+    def __repr__(self) -> str:
+        state = f"serving {self.url}" if self.is_serving else "stopped"
+        return f"<RPCKernel {state}>"
+
+    # -- plugins ---------------------------------------------------------------
+
+    def register_plugin(self, plugin: Any, name: str | None = None) -> str:
+        """Register a plugin (a module, class or object with hook implementations); return its name."""
+        registered = self.plugin_manager.register(plugin, name=name)
+        if registered is None:
+            raise ValueError(f"plugin {name or plugin!r} is blocked")
+        self._hooks.refresh()
+        return registered
+
+    def unregister_plugin(self, plugin: Any = None, name: str | None = None) -> Any:
+        """Unregister a plugin, given the object or its name (a string)."""
+        if isinstance(plugin, str) and name is None:
+            plugin, name = None, plugin
+        removed = self.plugin_manager.unregister(plugin, name=name)
+        self._hooks.refresh()
+        return removed
+
+    def list_plugins(self) -> list[str]:
+        """Names of the registered plugins, in registration order."""
+        return [name for name, _ in self.plugin_manager.list_name_plugin()]
+
+    # -- settings (the original names) ------------------------------------------
+
+    def set_basic_logging(self, enabled: bool = True) -> None:
+        """Log every message in and out (and show ``sidegears`` INFO records on stderr if nothing else does)."""
+        self.basic_logging = bool(enabled)
+        if enabled:
+            logs.ensure_handler(logging.INFO)
+
+    def set_debug(self, enabled: bool = True) -> None:
+        """Send tracebacks of failing methods to the client in ``error.data`` and trace each call.
+
+        Off by default: tracebacks show file paths and code to whoever connects.
+        """
+        self.debug = bool(enabled)
+        if enabled:
+            logs.ensure_handler(logging.DEBUG)
+
+    def set_trim_log_values(self, enabled: bool = True) -> None:
+        """Shorten long values in logged messages (see the message_log plugin)."""
+        self.trim_log_values = bool(enabled)
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def is_serving(self) -> bool:
+        """True between a successful start and the beginning of stop."""
+        return self._server is not None and self._stopping is None
+
+    @property
+    def url(self) -> str | None:
+        """The websocket address clients connect to (None before start)."""
+        if self.port is None:
+            return None
+        scheme = "wss" if self.options.get("ssl") is not None else "ws"
+        host = self.host or "localhost"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}/"
+
+    # -- async lifecycle -----------------------------------------------------------
+
+    async def astart(self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False) -> None:
+        """Start serving on the running loop; return once listening (``port=0`` picks a free port)."""
+        if self._server is not None:
+            raise RuntimeError("the kernel is already running")
+        self.loop = asyncio.get_running_loop()
+        self.close_on_disconnect = close_on_disconnect
+        self._stopped.clear()
+        self._stopped_async = asyncio.Event()
+        self._stopping = None
+        self._hooks.refresh()
+        try:
+            self._server = await serve(
+                self._handle_connection,
+                host,
+                port,
+                process_request=self._process_request,
+                compression=self.compression,
+                max_size=self.limits.max_message_size,
+                open_timeout=self.limits.open_timeout,
+                ping_interval=self.limits.ping_interval,
+                ping_timeout=self.limits.ping_timeout,
+                ssl=self.options.get("ssl"),
+                logger=logging.getLogger("sidegears.websockets"),
+            )
+        except BaseException:
+            self._stopped.set()
+            self._stopped_async.set()
+            raise
+        sockname = self._server.sockets[0].getsockname()
+        self.host = host if host not in ("", "0.0.0.0", "::") else sockname[0]
+        self.port = sockname[1]
+        self._warn_if_exposed(host)
+        try:
+            await call_all(self._hooks.on_startup, {"kernel": self})
+        except BaseException:
+            await self.astop()
+            raise
+        self.log.info("kernel started", url=self.url)
+
+    def _warn_if_exposed(self, host: str) -> None:
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            self.log.warning(
+                "kernel listens on a non-loopback address: other machines can try to connect", host=host
+            )
+
+    async def astop(self) -> None:
+        """Stop: let in-flight calls finish (up to ``stop_timeout``), close clients with 1001, stop listening.
+
+        Safe to call twice, and from a method of this kernel.
+        """
+        if self._server is None:
+            return
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._shutdown())
+        current = asyncio.current_task()
+        if current is not None and any(current in c._tasks for c in self.connections):
+            return  # called from a method: waiting here would wait for ourselves
+        await asyncio.shield(self._stopping)
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        server = self._server
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+        server.close(close_connections=False)
+        tasks = {task for c in self.connections for task in c._tasks if task is not asyncio.current_task()}
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=self.limits.stop_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        await asyncio.gather(
+            *(c.websocket.close(CLOSE_GOING_AWAY, "kernel stopping") for c in list(self.connections)),
+            return_exceptions=True,
+        )
+        await server.wait_closed()
+        try:
+            await call_all(self._hooks.on_shutdown, {"kernel": self})
+        except Exception as exc:
+            self.log.error("on_shutdown hook failed", exc_info=exc)
+        self._server = None
+        self.log.info("kernel stopped", url=self.url)
+        assert self._stopped_async is not None
+        self._stopped_async.set()
+        self._stopped.set()
+
+    async def wait_closed(self) -> None:
+        """Wait (async) until the kernel has stopped."""
+        if self._stopped_async is not None:
+            await self._stopped_async.wait()
+
+    async def serve(self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False) -> None:
+        """Start, then serve until stopped (``await kernel.serve()`` in an async program)."""
+        await self.astart(host, port, close_on_disconnect)
+        try:
+            await self.wait_closed()
+        finally:
+            await self.astop()
+
+    async def __aenter__(self) -> RPCKernel:
+        if self._server is None:
+            await self.astart(port=0)
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.astop()
+
+    # -- sync lifecycle (wraps the async one on a background thread) -------------------
+
+    def start(self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False) -> None:
+        """Start serving on a background thread; return once listening. Does not block.
+
+        The thread runs its own event loop, so this works from plain scripts
+        and from threads. Inside an async program prefer ``await astart()``.
+        """
+        if self._server is not None or self._thread is not None:
+            raise RuntimeError("the kernel is already running")
+        loop = asyncio.new_event_loop()
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            task = loop.create_task(self.astart(host, port, close_on_disconnect))
+            task.add_done_callback(lambda t: _copy_outcome(t, started))
+            loop.run_until_complete(self._run_until_stopped(task))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"sidegears-kernel-{port}", daemon=True)
+        self._thread.start()
+        try:
+            started.result()
+        except BaseException:
+            self._thread.join()
+            self._thread = None
+            raise
+
+    async def _run_until_stopped(self, start_task: asyncio.Task[None]) -> None:
+        try:
+            await start_task
+        except BaseException:
+            return
+        await self.wait_closed()
+        if self._stopping is not None:
+            await self._stopping
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the kernel and wait until it has stopped. Harmless when already stopped.
+
+        From a coroutine on the kernel's own loop this cannot block: it
+        schedules the stop and returns; use ``await astop()`` there instead.
+        """
+        loop = self.loop
+        if loop is None or self._server is None or loop.is_closed():
+            self._join_thread(timeout)
+            return
+        if _on_loop(loop):
+            loop.create_task(self.astop())
+            return
+        future = asyncio.run_coroutine_threadsafe(self.astop(), loop)
+        try:
+            future.result(timeout)
+        except concurrent.futures.CancelledError:
+            pass
+        self._join_thread(timeout)
+
+    def _join_thread(self, timeout: float | None) -> None:
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            self._thread = None
+
+    def wait_until_closed(self, timeout: float | None = None) -> bool:
+        """Block until the kernel stops (Ctrl-C stops it); return False on timeout.
+
+        In async code use ``await kernel.wait_closed()``.
+        """
+        if self.loop is not None and _on_loop(self.loop):
+            raise RuntimeError("wait_until_closed() would block the kernel's own loop: use 'await kernel.wait_closed()'")
+        try:
+            # Wait in short slices so Ctrl-C reaches the main thread.
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._stopped.wait(0.2):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+        except KeyboardInterrupt:
+            self.stop()
+        self._join_thread(None)
+        return True
+
+    def __enter__(self) -> RPCKernel:
+        if self._server is None:
+            self.start(port=0)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    # -- notifications ------------------------------------------------------------
+
+    def send_notification(self, method: str, params: protocol.Params = None) -> None:
+        """Send a notification to every connected client, now.
+
+        Callable from any thread, from sync or async code. Never raises
+        because a client is slow or gone (a client whose unread data passes
+        ``max_send_buffer`` is closed with 1008). Raises ValueError or
+        TypeError at once if ``params`` is not JSON.
+        """
+        text = protocol.encode(protocol.notification(method, params))
+        loop = self.loop
+        if loop is None or self._server is None or loop.is_closed():
+            self.log.warning("notification not sent: the kernel is not running", method=method)
+            return
+        if _on_loop(loop):
+            self._send_to(self.connections, text, None)
+        else:
+            try:
+                loop.call_soon_threadsafe(self._send_to, self.connections, text, None)
+            except RuntimeError:  # the loop closed meanwhile
+                self.log.warning("notification not sent: the kernel stopped", method=method)
+
+    def _send_to(self, connections: Iterable[Connection], text: str, started: float | None) -> None:
+        """Write a message to connections without waiting (broadcast), dropping clients that do not read."""
+        if self._hooks.log_message:
+            self._log(None, "out", text, started)
+        limit = self.limits.max_send_buffer
+        for connection in list(connections):
+            websocket = connection.websocket
+            try:
+                websocket.protocol.send_text(text.encode())
+                websocket.send_data()
+            except Exception as exc:  # closing or closed: the client is gone, nothing to deliver to
+                self.log.debug("notification not delivered", connection=connection.id, reason=str(exc))
+                continue
+            transport = websocket.transport
+            if transport is not None and transport.get_write_buffer_size() > limit:
+                self.log.warning(
+                    "closing connection: client is not reading",
+                    connection=connection.id,
+                    buffered=transport.get_write_buffer_size(),
+                    close_code=CLOSE_POLICY_VIOLATION,
+                )
+                # The close frame would queue behind the unread data: abort instead.
+                transport.abort()
+
+    def _log(self, connection: Connection | None, direction: str, text: str, started: float | None) -> None:
+        try:
+            message: Any = protocol.decode(text)
+        except Exception:
+            message = text
+        duration = None if started is None else time.perf_counter() - started
+        for function, argnames in self._hooks.log_message:
+            kwargs = {
+                "kernel": self,
+                "connection": connection,
+                "direction": direction,
+                "message": message,
+                "size": len(text.encode()),
+                "duration": duration,
+            }
+            try:
+                function(*[kwargs[arg] for arg in argnames])
+            except Exception as exc:
+                self.log.error("log_message hook failed", exc_info=exc)
+
+    # -- connections ---------------------------------------------------------------
+
+    async def _process_request(self, websocket: ServerConnection, request: Any) -> Any:
+        if not self._hooks.process_http_request:
+            return None
+        return await first_result(
+            self._hooks.process_http_request, {"kernel": self, "websocket": websocket, "request": request}
+        )
+
+    async def _handle_connection(self, websocket: ServerConnection) -> None:
+        connection = Connection(self, websocket)
+        self.connections.add(connection)
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+            self._grace_timer = None
+        self.log.info("client connected", connection=connection.id, remote=websocket.remote_address)
+        try:
+            if self._hooks.on_connect:
+                await call_all(self._hooks.on_connect, {"kernel": self, "connection": connection})
+            await connection.serve()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections.discard(connection)
+            await self._after_disconnect(connection)
+
+    async def _after_disconnect(self, connection: Connection) -> None:
+        websocket = connection.websocket
+        code, reason = websocket.close_code, websocket.close_reason or ""
+        level = "info" if code in (1000, 1001, None) else "warning"
+        getattr(self.log, level)("client disconnected", connection=connection.id, close_code=code, reason=reason)
+        if self._hooks.on_disconnect:
+            try:
+                await call_all(
+                    self._hooks.on_disconnect, {"kernel": self, "connection": connection, "code": code, "reason": reason}
+                )
+            except Exception as exc:
+                self.log.error("on_disconnect hook failed", exc_info=exc)
+        if self.close_on_disconnect and not self.connections and self._stopping is None:
+            assert self.loop is not None
+            if self.reconnect_grace > 0:
+                self._grace_timer = self.loop.call_later(self.reconnect_grace, self._stop_if_alone)
+            else:
+                self._stop_if_alone()
+
+    def _stop_if_alone(self) -> None:
+        self._grace_timer = None
+        if not self.connections and self._stopping is None:
+            self.log.info("last client left: stopping (close_on_disconnect)")
+            asyncio.ensure_future(self.astop())
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _copy_outcome(task: asyncio.Task[None], future: concurrent.futures.Future[None]) -> None:
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(None)
