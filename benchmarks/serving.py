@@ -27,13 +27,15 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "MAX_MESSAGE_SIZE",
+    "REPO_ROOT",
     "ServerProcess",
     "announce",
     "process_stats",
+    "run_loop",
     "run_server",
     "server_arguments",
     "wait_for_stop",
@@ -43,8 +45,8 @@ __all__ = [
 #: 16 MB round trip plus its JSON-RPC envelope (also the kernel's default).
 MAX_MESSAGE_SIZE = 16 * 2**20
 
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -71,24 +73,35 @@ def server_arguments(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def run_loop(main: Callable[[], Awaitable[T]], uvloop: bool = False) -> T:
+    """Run ``main()`` on a fresh event loop (uvloop's if asked) and close it."""
+    _raise_file_limit()
+    if uvloop:
+        import uvloop as uvloop_module  # optional: only with --with-uvloop
+
+        loop = uvloop_module.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
 def run_server(main: Callable[[], Awaitable[None]], args: argparse.Namespace) -> None:
     """Run ``main()`` on a fresh event loop, optionally uvloop and cProfile."""
-    _raise_file_limit()
-    loop_factory = None
-    if args.uvloop:
-        import uvloop  # optional: only with --with-uvloop
-
-        loop_factory = uvloop.new_event_loop
     profiler = cProfile.Profile() if args.profile else None
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
+    if profiler is not None:
+        profiler.enable()
+    try:
+        run_loop(main, uvloop=args.uvloop)
+    finally:
         if profiler is not None:
-            profiler.enable()
-        try:
-            runner.run(main())
-        finally:
-            if profiler is not None:
-                profiler.disable()
-                pstats.Stats(profiler).dump_stats(args.profile)
+            profiler.disable()
+            pstats.Stats(profiler).dump_stats(args.profile)
 
 
 def announce(port: int) -> None:
@@ -97,16 +110,26 @@ def announce(port: int) -> None:
 
 
 async def wait_for_stop() -> None:
-    """Return when standard input reaches end of file or SIGTERM arrives."""
+    """Serve the runner's requests on stdin; return at end of file or on SIGTERM.
+
+    The runner writes ``cpu`` to ask for the CPU time this process has used:
+    read here with nanosecond resolution, where ``/proc`` counts 10 ms ticks.
+    """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    # A thread blocked in read() holds no GIL, so it costs the loop nothing.
-    stdin_closed = loop.run_in_executor(None, sys.stdin.buffer.read)
+    # A thread blocked in readline() holds no GIL, so it costs the loop nothing.
+    stdin_closed = loop.run_in_executor(None, _answer_runner)
     stopped = asyncio.ensure_future(stop.wait())
     await asyncio.wait([stdin_closed, stopped], return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
+
+
+def _answer_runner() -> None:
+    for line in sys.stdin:
+        if line.strip() == "cpu":
+            print(f"CPU {time.process_time()}", flush=True)
 
 
 def process_stats() -> dict[str, int]:
@@ -168,33 +191,42 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
-        assert self._process.stdout is not None
+        try:
+            word, port = self._read_line(timeout).split()
+            if word != "READY":
+                raise RuntimeError(f"{self.label}: unexpected first line {word} {port}")
+        except BaseException:
+            self.stop()
+            raise
+        self.port = int(port)
+        return self
+
+    def _read_line(self, timeout: float) -> str:
+        """Read one line of the server's stdout, failing after ``timeout`` seconds."""
+        assert self._process is not None and self._process.stdout is not None
+        stdout = self._process.stdout.fileno()
         deadline = time.monotonic() + timeout
         line = b""
         while not line.endswith(b"\n"):
             remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self._process.stdout], [], [], max(remaining, 0))
+            ready, _, _ = select.select([stdout], [], [], max(remaining, 0))
             if not ready:
-                self.stop()
-                raise RuntimeError(f"{self.label}: no READY line within {timeout} s")
-            chunk = os.read(self._process.stdout.fileno(), 1)
+                raise RuntimeError(f"{self.label}: no answer within {timeout} s")
+            chunk = os.read(stdout, 1)
             if not chunk:
-                self.stop()
-                raise RuntimeError(f"{self.label} exited before READY:\n{self.stderr_text()}")
+                raise RuntimeError(f"{self.label} exited:\n{self.stderr_text()}")
             line += chunk
-        word, port = line.decode().split()
-        if word != "READY":
-            self.stop()
-            raise RuntimeError(f"{self.label}: unexpected first line {line!r}")
-        self.port = int(port)
-        return self
+        return line.decode()
 
     def cpu_seconds(self) -> float:
         """Return the user plus system CPU time the server has used so far."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            # Field 2 (comm) may hold spaces; fields after it are fixed.
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(b"cpu\n")
+        self._process.stdin.flush()
+        word, seconds = self._read_line(10.0).split()
+        if word != "CPU":
+            raise RuntimeError(f"{self.label}: unexpected answer {word} {seconds}")
+        return float(seconds)
 
     def rss_kib(self) -> int:
         """Return the server's resident memory in KiB."""

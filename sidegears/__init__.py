@@ -13,6 +13,7 @@ Quick start::
     kernel.wait_until_closed()
 """
 
+from .connection import Connection, current_connection
 from .default_plugins.methods import rpc_method
 from .errors import (
     ErrorCode,
@@ -33,6 +34,8 @@ __version__ = "0.2.0"
 __all__ = [
     "RPCKernel",
     "rpc_method",
+    "Connection",
+    "current_connection",
     "hookimpl",
     "RPCError",
     "ErrorCode",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import itertools
@@ -21,9 +22,19 @@ if TYPE_CHECKING:
 
     from .kernel import RPCKernel
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "current_connection"]
 
 _ids = itertools.count(1)
+_current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("sidegears_connection", default=None)
+
+
+def current_connection() -> Connection | None:
+    """The connection whose request is being served (None outside a method).
+
+    Works in ``async def`` methods, in plain methods (their worker thread
+    gets the caller's context) and in hooks called during dispatch.
+    """
+    return _current.get()
 
 # Close codes (RFC 6455 section 7.4.1).
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -73,6 +84,21 @@ class Connection:
         return self.websocket.request
 
     @property
+    def close_info(self) -> tuple[int | None, str]:
+        """The close code and reason that ended the connection, from whichever side closed first.
+
+        When the kernel closed (a bad frame: 1003, 1007, 1009; policy: 1008;
+        stopping: 1001) that is the code it sent, else the code it received.
+        """
+        protocol_ = self.websocket.protocol
+        sent, rcvd = protocol_.close_sent, protocol_.close_rcvd
+        if sent is not None and (rcvd is None or not protocol_.close_rcvd_then_sent):
+            return int(sent.code), sent.reason
+        if rcvd is not None:
+            return int(rcvd.code), rcvd.reason
+        return 1006, "connection lost without a close frame"
+
+    @property
     def in_flight(self) -> int:
         """How many incoming requests (or batches) are being served right now."""
         return len(self._tasks)
@@ -107,7 +133,7 @@ class Connection:
 
     async def _send(self, text: str, started: float | None) -> None:
         kernel = self.kernel
-        if kernel._hooks.log_message:
+        if kernel.basic_logging and kernel._hooks.log_message:
             kernel._log(self, "out", text, started)
         try:
             await self.websocket.send(text)
@@ -144,7 +170,7 @@ class Connection:
         started = time.perf_counter()
         kernel = self.kernel
         incoming = protocol.parse_message(text, kernel.limits.max_batch)
-        if kernel._hooks.log_message:
+        if kernel.basic_logging and kernel._hooks.log_message:
             kernel._log(self, "in", text, None)
         if incoming.error is not None:
             kernel.log.warning("invalid message", connection=self.id, error=incoming.error["error"])
@@ -215,6 +241,7 @@ class Connection:
         started = time.perf_counter()
         result: Any = None
         error: RPCError | None = None
+        _current.set(self)  # each dispatch runs in its own task, so its own context
         try:
             answered = None
             if hooks.before_dispatch:
@@ -278,8 +305,9 @@ class Connection:
                 raise InvalidParams(data=f"{request.method}: {exc}") from None
         if is_async:
             return await method(*args, **kwargs)
+        context = contextvars.copy_context()  # so current_connection() works in the thread
         result = await asyncio.get_running_loop().run_in_executor(
-            self.kernel._executor, functools.partial(method, *args, **kwargs)
+            self.kernel._executor, functools.partial(context.run, method, *args, **kwargs)
         )
         if inspect.isawaitable(result):
             result = await result

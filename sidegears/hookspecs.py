@@ -210,7 +210,10 @@ def log_message(
     size: int,
     duration: float | None,
 ) -> None:
-    """Every JSON-RPC message in and out, as it crosses the socket.
+    """Every JSON-RPC message in and out, as it crosses the socket, while message logging is on.
+
+    Fires only after ``kernel.set_basic_logging(True)``, so that logging off
+    costs nothing per message.
 
     ``direction`` is ``"in"`` or ``"out"``; ``message`` is the decoded JSON
     (a dict or a list for a batch; for text that is not JSON, the text);

@@ -138,7 +138,7 @@ class RPCKernel:
 
     def list_plugins(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
-        return [name for name, _ in self.plugin_manager.list_name_plugin()]
+        return [name for name, plugin in self.plugin_manager.list_name_plugin() if plugin is not None]
 
     # -- settings (the original names) ------------------------------------------
 
@@ -409,7 +409,7 @@ class RPCKernel:
 
     def _send_to(self, connections: Iterable[Connection], text: str, started: float | None) -> None:
         """Write a message to connections without waiting (broadcast), dropping clients that do not read."""
-        if self._hooks.log_message:
+        if self.basic_logging and self._hooks.log_message:
             self._log(None, "out", text, started)
         limit = self.limits.max_send_buffer
         for connection in list(connections):
@@ -431,11 +431,14 @@ class RPCKernel:
                 # The close frame would queue behind the unread data: abort instead.
                 transport.abort()
 
-    def _log(self, connection: Connection | None, direction: str, text: str, started: float | None) -> None:
-        try:
-            message: Any = protocol.decode(text)
-        except Exception:
-            message = text
+    def _log(
+        self, connection: Connection | None, direction: str, text: str, started: float | None, message: Any = None
+    ) -> None:
+        if message is None:
+            try:
+                message = protocol.decode(text)
+            except Exception:
+                message = text
         duration = None if started is None else time.perf_counter() - started
         for function, argnames in self._hooks.log_message:
             kwargs = {
@@ -478,8 +481,7 @@ class RPCKernel:
             await self._after_disconnect(connection)
 
     async def _after_disconnect(self, connection: Connection) -> None:
-        websocket = connection.websocket
-        code, reason = websocket.close_code, websocket.close_reason or ""
+        code, reason = connection.close_info
         level = "info" if code in (1000, 1001, None) else "warning"
         getattr(self.log, level)("client disconnected", connection=connection.id, close_code=code, reason=reason)
         if self._hooks.on_disconnect:

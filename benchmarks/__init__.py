@@ -1,0 +1,1 @@
+"""Benchmarks of the SideGears kernel against a bare websockets server (see README.md)."""

@@ -1,0 +1,170 @@
+/**
+ * Create a client. Nothing is opened until `connect` is called.
+ *
+ * `connect(url?, options?)` opens `url` (e.g. "ws://127.0.0.1:5678/") and
+ * resolves once the websocket is open; it rejects with a ConnectionError when
+ * the kernel cannot be reached, or is already connected. `options.token` is
+ * added as the query parameter `token`. Without a url, in a page served over
+ * http(s) (by the kernel), it opens ws(s)://location.host/ and takes the token
+ * from `options.token` or from the page's `#token=...` hash. The older form
+ * `connect(host, port, options?)` builds "ws://host:port/".
+ *
+ * Kernel notifications go to `on('notification', ({method, params}) => ...)`
+ * listeners and to `onNotify` handlers; any number of each may be added.
+ * `client.onNotify(fn)` adds `fn(method, params)` and returns a function that
+ * removes it; assigning `client.onNotify = fn` sets the one "assigned" handler,
+ * replacing the previously assigned one (`null` removes it), and leaves the
+ * handlers added by calls alone.
+ *
+ * @param {ClientOptions} [options]
+ */
+export function createClient(options?: ClientOptions): {
+    /**
+     * Open the websocket; resolves once it is open, rejects with a
+     * ConnectionError when the kernel cannot be reached. See {@link createClient}.
+     */
+    connect: (urlOrHost?: string | null, optionsOrPort?: ConnectOptions | number, legacyOptions?: ConnectOptions) => Promise<void>;
+    /** Close the websocket; resolves once it is closed (at once when not connected). */
+    disconnect: () => Promise<void>;
+    /**
+     * Call a kernel method: resolves with its result; rejects with an RPCError
+     * when the kernel answers with an error, a ConnectionClosedError when the
+     * connection closes first, a ConnectionError when not connected.
+     */
+    sendRequest: (method: string, params?: Params) => Promise<any>;
+    /** Send a notification (no answer); throws a ConnectionError when not connected. */
+    sendNotification: (method: string, params?: Params) => void;
+    /**
+     * `requester.name(...args)` is `sendRequest('name', args)`; dotted names
+     * go through nested properties: `requester.files.list()` calls "files.list".
+     * @type {RequestProxy}
+     */
+    requester: RequestProxy;
+    /**
+     * `notifier.name(...args)` is `sendNotification('name', args)`, with
+     * dotted names as for `requester`.
+     * @type {NotifyProxy}
+     */
+    notifier: NotifyProxy;
+    /** Add a listener for "open", "close" or "notification"; returns a function that removes it. */
+    on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => () => void;
+    /** Remove a listener added with `on`. */
+    off: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => void;
+    /**
+     * Answer the kernel's requests for `method` with `handler`; returns a
+     * function that unregisters it. Unknown methods are answered with
+     * "Method not found" (-32601).
+     */
+    register: (method: string, handler: MethodHandler) => () => void;
+    /** Whether the websocket is open. */
+    readonly isOpen: boolean;
+    /** The URL of the current connection with its token hidden, or null. */
+    readonly url: string | null;
+    /**
+     * `onNotify(fn)` adds `fn(method, params)` for kernel notifications and
+     * returns a function that removes it; `onNotify = fn` sets the one
+     * assigned handler instead (null removes it).
+     * @returns {(handler: NotifyHandler) => () => void}
+     */
+    get onNotify(): (handler: NotifyHandler) => () => void;
+    /** @param {NotifyHandler | null} handler */
+    set onNotify(handler: NotifyHandler | null);
+};
+/**
+ * The subset of the WebSocket API the client uses. Browsers' `WebSocket` and
+ * the `ws` package's `WebSocket` both provide it.
+ */
+export type WebSocketLike = {
+    readyState: number;
+    send: (data: string) => void;
+    close: (code?: number, reason?: string) => void;
+    addEventListener: (type: string, listener: (event: any) => void) => void;
+};
+/**
+ * A WebSocket constructor, such as the browser's `WebSocket` or `require('ws').WebSocket`.
+ */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type ClientOptions = {
+    /**
+     * The WebSocket implementation;
+     * defaults to `globalThis.WebSocket`, looked up when `connect` is called.
+     */
+    WebSocket?: WebSocketConstructor | undefined;
+};
+export type ConnectOptions = {
+    /**
+     * The kernel's per-launch token, sent as the query
+     * parameter `token` of the websocket URL.
+     */
+    token?: string | undefined;
+    /**
+     * Milliseconds allowed for the websocket
+     * handshake before `connect` rejects (default 10000; 0 waits as long as the
+     * WebSocket implementation does).
+     */
+    timeout?: number | undefined;
+};
+/**
+ * JSON-RPC params: positional (array) or named (object).
+ */
+export type Params = unknown[] | Record<string, unknown>;
+/**
+ * A kernel notification as passed to `on('notification', ...)` listeners.
+ */
+export type Notification = {
+    method: string;
+    params: Params | undefined;
+};
+/**
+ * How the websocket closed, as passed to `on('close', ...)` listeners.
+ */
+export type CloseInfo = {
+    /**
+     * The websocket close code (1000 for a normal close, 1006 when the connection dropped).
+     */
+    code: number;
+    reason: string;
+    wasClean: boolean;
+};
+/**
+ * Listener signatures for `client.on(event, listener)`.
+ */
+export type ClientEvents = {
+    /**
+     * The websocket opened.
+     */
+    open: () => void;
+    /**
+     * A websocket that had opened closed.
+     */
+    close: (info: CloseInfo) => void;
+    /**
+     * The kernel sent a notification.
+     */
+    notification: (notification: Notification) => void;
+};
+export type NotifyHandler = (method: string, params: Params | undefined) => void;
+/**
+ * A handler for requests from the kernel. Array params are spread into
+ * positional arguments, object params are passed as one argument. It returns
+ * the result (or a promise of it); it throws an {@link RPCError} to choose the
+ * error sent back, any other exception is sent as an Internal error.
+ */
+export type MethodHandler = (...args: any[]) => unknown;
+/**
+ * Calls a remote method for each property path: `proxy.files.list(a, b)`
+ * sends method "files.list" with params `[a, b]`.
+ */
+export type RequestProxy = {
+    [name: string]: RequestProxy;
+} & ((...args: any[]) => Promise<any>);
+/**
+ * Like {@link RequestProxy}, but sends notifications and returns nothing.
+ */
+export type NotifyProxy = {
+    [name: string]: NotifyProxy;
+} & ((...args: any[]) => void);
+/**
+ * What {@link createClient} returns.
+ */
+export type Client = ReturnType<typeof createClient>;

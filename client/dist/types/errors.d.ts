@@ -1,0 +1,79 @@
+/**
+ * Errors raised by the SideGears client, as one small tree:
+ *
+ *     Error
+ *     ├── RPCError               the peer answered with a JSON-RPC error object
+ *     └── ConnectionError        the websocket could not be opened, or is not open
+ *         └── ConnectionClosedError   it closed while a request was waiting for its answer
+ *
+ * @module
+ */
+/**
+ * The error codes defined by JSON-RPC 2.0. Codes from -32000 to -32099 are
+ * left to applications (the kernel uses them for its own errors).
+ */
+export const ErrorCode: Readonly<{
+    /** The peer received text that is not valid JSON. */
+    PARSE_ERROR: -32700;
+    /** The JSON is not a valid JSON-RPC 2.0 request. */
+    INVALID_REQUEST: -32600;
+    /** No method of that name is registered. */
+    METHOD_NOT_FOUND: -32601;
+    /** The method exists but the params do not fit its signature. */
+    INVALID_PARAMS: -32602;
+    /** The method raised, or the peer failed in some other way. */
+    INTERNAL_ERROR: -32603;
+}>;
+/**
+ * A JSON-RPC error: the kernel answered a request with an error object, or a
+ * client-side method handler throws one to choose the code sent back.
+ */
+export class RPCError extends Error {
+    /**
+     * Build an RPCError from the `error` member of a JSON-RPC response.
+     * @param {{code?: unknown, message?: unknown, data?: unknown}} error
+     * @returns {RPCError}
+     */
+    static fromJSON(error: {
+        code?: unknown;
+        message?: unknown;
+        data?: unknown;
+    }): RPCError;
+    /**
+     * @param {number} code JSON-RPC error code, see {@link ErrorCode}.
+     * @param {string} message Short description, sent as the error's `message`.
+     * @param {unknown} [data] Optional extra information, sent as the error's `data`.
+     */
+    constructor(code: number, message: string, data?: unknown);
+    /** @type {number} */
+    code: number;
+    /** @type {unknown} */
+    data: unknown;
+    /**
+     * The JSON-RPC error object: `{code, message}` plus `data` when it is defined.
+     * @returns {{code: number, message: string, data?: unknown}}
+     */
+    toJSON(): {
+        code: number;
+        message: string;
+        data?: unknown;
+    };
+}
+/** The websocket to the kernel could not be opened, or is not open. */
+export class ConnectionError extends Error {
+    /** @param {string} message */
+    constructor(message: string);
+}
+/** The websocket closed before the answer to a request arrived. */
+export class ConnectionClosedError extends ConnectionError {
+    /**
+     * @param {string} message
+     * @param {number} [code] The websocket close code, when known.
+     * @param {string} [reason] The websocket close reason, when known.
+     */
+    constructor(message: string, code?: number, reason?: string);
+    /** @type {number | undefined} */
+    code: number | undefined;
+    /** @type {string | undefined} */
+    reason: string | undefined;
+}

@@ -1,0 +1,528 @@
+// The core client against a real kernel process (test/kernel_fixture.py).
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import sidegears, {
+  ConnectionClosedError,
+  ConnectionError,
+  ErrorCode,
+  RPCError,
+  createClient,
+  version,
+} from '../src/index.js';
+import { closedPort, nextValue, runPython, startKernel } from './kernel.js';
+
+/** Whether this kernel can call its clients (Connection.call). */
+const kernelCanCall = runPython("from sidegears.connection import Connection; print(hasattr(Connection, 'call'))") === 'True';
+
+/** @type {import('./kernel.js').Kernel} */
+let kernel;
+/** Clients a test opened, closed after it. */
+const opened = new Set();
+
+before(async () => {
+  kernel = await startKernel();
+});
+
+after(async () => {
+  await kernel?.stop();
+});
+
+afterEach(async () => {
+  await Promise.all([...opened].map((client) => client.disconnect()));
+  opened.clear();
+});
+
+/** A client on the shared kernel, disconnected after the test. */
+async function connected(options = {}) {
+  const client = createClient({ WebSocket, ...options });
+  opened.add(client);
+  await client.connect(kernel.url);
+  return client;
+}
+
+/** A WebSocket class that records the text it sends. */
+function recordingWebSocket() {
+  /** @type {any[]} */
+  const sent = [];
+  class RecordingWebSocket extends WebSocket {
+    /** @param {any} data */
+    send(data) {
+      sent.push(JSON.parse(data));
+      super.send(data);
+    }
+  }
+  return { RecordingWebSocket, sent };
+}
+
+/**
+ * A plain `ws` server on 127.0.0.1, for what the kernel cannot be made to do
+ * (show the handshake URL, send a batch or a stray message).
+ * @param {(socket: WebSocket, request: import('node:http').IncomingMessage) => void} onConnection
+ * @returns {Promise<{url: string, close: () => Promise<void>}>}
+ */
+function plainServer(onConnection) {
+  return new Promise((resolve) => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => {
+      const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+      resolve({
+        url: `ws://127.0.0.1:${address.port}/`,
+        close: () =>
+          new Promise((done) => {
+            for (const socket of server.clients) socket.terminate();
+            server.close(() => done());
+          }),
+      });
+    });
+    server.on('connection', onConnection);
+  });
+}
+
+describe('connect and disconnect', () => {
+  test('connect resolves once open and disconnect once closed', async () => {
+    const client = createClient({ WebSocket });
+    assert.equal(client.isOpen, false);
+    assert.equal(client.url, null);
+    await client.connect(kernel.url);
+    assert.equal(client.isOpen, true);
+    assert.equal(client.url, kernel.url);
+    await client.disconnect();
+    assert.equal(client.isOpen, false);
+    assert.equal(client.url, null);
+    await client.disconnect(); // a second disconnect is a no-op
+  });
+
+  test('a client can connect again after disconnecting', async () => {
+    const client = await connected();
+    await client.disconnect();
+    await client.connect(kernel.url);
+    assert.equal(await client.sendRequest('multiply', [3, 4]), 12);
+  });
+
+  test('the older connect(host, port) form builds ws://host:port/', async () => {
+    const client = createClient({ WebSocket });
+    opened.add(client);
+    await client.connect('127.0.0.1', kernel.port);
+    assert.equal(client.url, kernel.url);
+  });
+
+  test('open and close events fire with the close code', async () => {
+    const client = createClient({ WebSocket });
+    opened.add(client);
+    const events = [];
+    client.on('open', () => events.push('open'));
+    client.on('close', (info) => events.push(info));
+    await client.connect(kernel.url);
+    await client.disconnect();
+    assert.deepEqual(events, ['open', { code: 1000, reason: '', wasClean: true }]);
+  });
+
+  test('connecting to a port where no kernel listens rejects with a clear ConnectionError', async () => {
+    const port = await closedPort();
+    const client = createClient({ WebSocket });
+    const closeEvents = [];
+    client.on('close', (info) => closeEvents.push(info));
+    await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`), (error) => {
+      assert.ok(error instanceof ConnectionError);
+      assert.match(error.message, new RegExp(`cannot connect to ws://127\\.0\\.0\\.1:${port}/ .*ECONNREFUSED`));
+      return true;
+    });
+    assert.equal(client.isOpen, false);
+    assert.deepEqual(closeEvents, [], 'a socket that never opened does not emit close');
+    opened.add(client);
+    await client.connect(kernel.url); // the failure left the client usable
+    assert.equal(client.isOpen, true);
+  });
+
+  test('a handshake that never completes rejects after options.timeout', async () => {
+    const sockets = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', () => resolve(undefined)));
+    const { port } = /** @type {import('node:net').AddressInfo} */ (silent.address());
+    try {
+      const client = createClient({ WebSocket });
+      await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`, { timeout: 200 }), /no answer within 200 ms/);
+      assert.equal(client.isOpen, false);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(() => resolve(undefined)));
+    }
+  });
+
+  test('connect while connected rejects', async () => {
+    const client = await connected();
+    await assert.rejects(client.connect(kernel.url), (error) => {
+      assert.ok(error instanceof ConnectionError);
+      assert.match(error.message, /already connected/);
+      return true;
+    });
+    assert.equal(client.isOpen, true);
+  });
+
+  test('an invalid url rejects with a ConnectionError', async () => {
+    const client = createClient({ WebSocket });
+    await assert.rejects(client.connect('not a url'), ConnectionError);
+  });
+
+  test('without a url outside an http(s) page, connect rejects', async () => {
+    const client = createClient({ WebSocket });
+    await assert.rejects(client.connect(), /needs a url/);
+  });
+
+  test('options.token is sent as the query parameter token, and hidden in client.url', async () => {
+    const urls = [];
+    const server = await plainServer((_socket, request) => urls.push(request.url));
+    try {
+      const client = createClient({ WebSocket });
+      await client.connect(server.url, { token: 's3cret/+' });
+      assert.equal(client.url, `${server.url}?token=***`);
+      await client.disconnect();
+      assert.deepEqual(urls, ['/?token=s3cret%2F%2B']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('without a url in an http page, connect opens the page host with the #token from the hash', async (t) => {
+    const urls = [];
+    const server = await plainServer((_socket, request) => urls.push(request.url));
+    const host = new URL(server.url).host;
+    t.after(() => {
+      delete globalThis.location;
+      return server.close();
+    });
+    globalThis.location = /** @type {any} */ ({ protocol: 'http:', host, hash: '#token=abc' });
+    const client = createClient({ WebSocket });
+    await client.connect();
+    await client.disconnect();
+    await client.connect(undefined, { token: 'given' }); // options.token wins over the hash
+    await client.disconnect();
+    assert.deepEqual(urls, ['/?token=abc', '/?token=given']);
+  });
+
+  test('without a WebSocket implementation, connect says how to inject one', async (t) => {
+    const saved = globalThis.WebSocket;
+    t.after(() => {
+      globalThis.WebSocket = saved;
+    });
+    // @ts-ignore: Node 22 has a global WebSocket; take it away to see the message.
+    delete globalThis.WebSocket;
+    await assert.rejects(createClient().connect(kernel.url), /createClient\(\{WebSocket\}\)/);
+  });
+});
+
+describe('requests', () => {
+  test('sendRequest resolves with the result, for positional, named and no params', async () => {
+    const client = await connected();
+    assert.equal(await client.sendRequest('multiply', [6, 7]), 42);
+    assert.deepEqual(await client.sendRequest('echo', { a: 1, b: [true, null, 'x'] }), { a: 1, b: [true, null, 'x'] });
+    assert.deepEqual(await client.sendRequest('echo'), []);
+  });
+
+  test('requests carry integer ids from a counter, and responses are matched by id', async () => {
+    const { RecordingWebSocket, sent } = recordingWebSocket();
+    const client = await connected({ WebSocket: RecordingWebSocket });
+    const order = [];
+    const slow = client.sendRequest('slow', [0.3]).then((value) => order.push(['slow', value]));
+    const fast = client.sendRequest('multiply', [2, 5]).then((value) => order.push(['multiply', value]));
+    await Promise.all([slow, fast]);
+    assert.deepEqual(order, [
+      ['multiply', 10],
+      ['slow', 0.3],
+    ]);
+    assert.deepEqual(
+      sent.map((message) => message.id),
+      [1, 2],
+    );
+    assert.deepEqual(sent[0], { jsonrpc: '2.0', id: 1, method: 'slow', params: [0.3] });
+  });
+
+  test('many concurrent requests each get their own answer', async () => {
+    const client = await connected();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.sendRequest('multiply', [i, 2])));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 50 }, (_, i) => i * 2),
+    );
+  });
+
+  test('a JSON-RPC error rejects with an RPCError carrying code, message and data', async () => {
+    const client = await connected();
+    await assert.rejects(client.sendRequest('fail'), (error) => {
+      assert.ok(error instanceof RPCError);
+      assert.ok(error instanceof Error);
+      assert.equal(error.code, -32000);
+      assert.equal(error.message, 'custom');
+      assert.deepEqual(error.data, { detail: 42 });
+      return true;
+    });
+    assert.equal(client.isOpen, true, 'an error leaves the connection open');
+    assert.equal(await client.sendRequest('multiply', [1, 1]), 1);
+  });
+
+  test('standard errors: method not found, invalid params, internal error', async () => {
+    const client = await connected();
+    await assert.rejects(client.sendRequest('no_such_method'), { code: ErrorCode.METHOD_NOT_FOUND });
+    await assert.rejects(client.sendRequest('multiply', [1]), { code: ErrorCode.INVALID_PARAMS });
+    await assert.rejects(client.sendRequest('boom'), { name: 'RPCError', code: ErrorCode.INTERNAL_ERROR });
+  });
+
+  test('sendRequest when not connected rejects (it does not throw)', async () => {
+    const client = createClient({ WebSocket });
+    const promise = client.sendRequest('multiply', [1, 2]);
+    await assert.rejects(promise, (error) => {
+      assert.ok(error instanceof ConnectionError);
+      assert.match(error.message, /cannot call "multiply": not connected/);
+      return true;
+    });
+  });
+
+  test('params that JSON-RPC does not allow are refused before sending', async () => {
+    const client = await connected();
+    await assert.rejects(client.sendRequest('multiply', /** @type {any} */ (5)), TypeError);
+    await assert.rejects(client.sendRequest('multiply', /** @type {any} */ (null)), TypeError);
+    await assert.rejects(client.sendRequest(/** @type {any} */ (''), []), TypeError);
+    assert.throws(() => client.sendNotification('log', /** @type {any} */ ('text')), TypeError);
+  });
+
+  test('requester.method(...args) calls method with args, and dotted names through nested properties', async () => {
+    const client = await connected();
+    assert.equal(await client.requester.multiply(2, 3), 6);
+    assert.deepEqual(await client.requester.files.list('/tmp'), ['/tmp/a.txt', '/tmp/b.txt']);
+    const files = client.requester.files;
+    assert.deepEqual(await files.list(), ['./a.txt', './b.txt']);
+  });
+
+  test('the proxies are not thenables and leave JavaScript internals alone', async () => {
+    const client = await connected();
+    assert.equal(client.requester.then, undefined);
+    assert.equal(client.requester.files.then, undefined);
+    assert.equal(await client.requester, client.requester); // await does not send "then"
+    assert.equal(typeof String(client.requester.files), 'string');
+    assert.equal(JSON.stringify({ x: client.notifier }), '{}');
+    assert.throws(() => client.requester(), TypeError);
+  });
+});
+
+describe('pending requests when the connection closes', () => {
+  test('disconnect rejects pending requests with ConnectionClosedError', async () => {
+    const client = await connected();
+    const pending = client.sendRequest('slow', [5]);
+    await client.disconnect();
+    await assert.rejects(pending, (error) => {
+      assert.ok(error instanceof ConnectionClosedError);
+      assert.ok(error instanceof ConnectionError);
+      assert.equal(error.code, 1000);
+      assert.match(error.message, /before the answer to "slow" arrived/);
+      return true;
+    });
+  });
+
+  test('a close by the kernel rejects pending requests and emits close', async () => {
+    const client = await connected();
+    const closed = nextValue((deliver) => client.on('close', deliver));
+    const pending = client.sendRequest('slow', [5]);
+    await client.sendRequest('close_me', [4001, 'bye']);
+    await assert.rejects(pending, { name: 'ConnectionClosedError', code: 4001, reason: 'bye' });
+    assert.deepEqual(await closed, { code: 4001, reason: 'bye', wasClean: true });
+    assert.equal(client.isOpen, false);
+  });
+
+  test('a kernel process that dies rejects pending requests', async () => {
+    const doomed = await startKernel();
+    try {
+      const client = createClient({ WebSocket });
+      await client.connect(doomed.url);
+      const pending = client.sendRequest('slow', [5]);
+      await client.sendRequest('multiply', [1, 1]); // the slow request has reached the kernel
+      doomed.process.kill('SIGKILL');
+      await assert.rejects(pending, { name: 'ConnectionClosedError', code: 1006 });
+      assert.equal(client.isOpen, false);
+      await assert.rejects(client.sendRequest('multiply', [1, 1]), /not connected/);
+    } finally {
+      await doomed.stop();
+    }
+  });
+});
+
+describe('notifications', () => {
+  test('sendNotification and notifier reach the kernel, which notifies back', async () => {
+    const client = await connected();
+    const received = [];
+    client.onNotify((method, params) => received.push([method, params]));
+    const first = nextValue((deliver) => client.on('notification', deliver));
+    client.sendNotification('notify_me', ['ping', { n: 1 }]);
+    assert.deepEqual(await first, { method: 'ping', params: { n: 1 } });
+    const second = nextValue((deliver) => client.on('notification', deliver));
+    assert.equal(client.notifier.notify_me('pong', [2]), undefined);
+    assert.deepEqual(await second, { method: 'pong', params: [2] });
+    assert.deepEqual(received, [
+      ['ping', { n: 1 }],
+      ['pong', [2]],
+    ]);
+  });
+
+  test('sendNotification when not connected throws a ConnectionError', () => {
+    const client = createClient({ WebSocket });
+    assert.throws(() => client.sendNotification('log', []), ConnectionError);
+    assert.throws(() => client.notifier.log('x'), ConnectionError);
+  });
+
+  test('several onNotify handlers, each removable; the assigned handler is replaced by assignment', async () => {
+    const client = await connected();
+    const calls = [];
+    const removeA = client.onNotify((method) => calls.push(`a:${method}`));
+    client.onNotify((method) => calls.push(`b:${method}`));
+    client.onNotify = (method) => calls.push(`assigned1:${method}`);
+    client.onNotify = (method) => calls.push(`assigned2:${method}`);
+    assert.equal(typeof client.onNotify, 'function');
+    await client.requester.notify_me('one');
+    removeA();
+    client.onNotify = null;
+    await client.requester.notify_me('two');
+    assert.deepEqual(calls, ['a:one', 'b:one', 'assigned2:one', 'b:two']);
+  });
+
+  test('a listener that throws does not stop the others', async (t) => {
+    const client = await connected();
+    const logged = t.mock.method(console, 'error', () => {});
+    const calls = [];
+    client.onNotify(() => {
+      throw new Error('listener bug');
+    });
+    client.onNotify((method) => calls.push(method));
+    await client.requester.notify_me('still');
+    assert.deepEqual(calls, ['still']);
+    assert.equal(logged.mock.callCount(), 1);
+  });
+
+  test('off removes a listener', async () => {
+    const client = await connected();
+    const calls = [];
+    const listener = (/** @type {any} */ notification) => calls.push(notification.method);
+    client.on('notification', listener);
+    client.off('notification', listener);
+    await client.requester.notify_me('unheard');
+    assert.deepEqual(calls, []);
+  });
+
+  test('kernel.send_notification from a worker thread reaches every client', async () => {
+    const one = await connected();
+    const two = await connected();
+    const atOne = nextValue((deliver) => one.onNotify((method, params) => deliver([method, params])));
+    const atTwo = nextValue((deliver) => two.onNotify((method, params) => deliver([method, params])));
+    assert.equal(await one.requester.broadcast('tick', { n: 1 }), true);
+    assert.deepEqual(await atOne, ['tick', { n: 1 }]);
+    assert.deepEqual(await atTwo, ['tick', { n: 1 }]);
+  });
+});
+
+describe('requests from the kernel', { skip: kernelCanCall ? false : 'the kernel has no Connection.call yet' }, () => {
+  test('a registered handler answers, sync or async, with positional or named params', async () => {
+    const client = await connected();
+    client.register('add', (a, b) => a + b);
+    client.register('greet', async ({ name }) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return `hello ${name}`;
+    });
+    client.register('nothing', () => undefined);
+    assert.equal(await client.requester.ask_client('add', [2, 3]), 5);
+    assert.equal(await client.requester.ask_client('greet', { name: 'Ada' }), 'hello Ada');
+    assert.equal(await client.requester.ask_client('nothing'), null);
+  });
+
+  test('errors thrown by handlers, and unknown methods, are answered as JSON-RPC errors', async () => {
+    const client = await connected();
+    client.register('refuse', () => {
+      throw new RPCError(-32050, 'refused', { why: 'test' });
+    });
+    client.register('crash', () => {
+      throw new Error('handler bug');
+    });
+    await assert.rejects(client.requester.ask_client('refuse'), { code: -32050, message: 'refused', data: { why: 'test' } });
+    await assert.rejects(client.requester.ask_client('crash'), { code: ErrorCode.INTERNAL_ERROR, message: 'handler bug' });
+    await assert.rejects(client.requester.ask_client('unknown'), { code: ErrorCode.METHOD_NOT_FOUND });
+    assert.equal(client.isOpen, true);
+  });
+
+  test('register refuses a second handler for a name until the first is unregistered', async () => {
+    const client = await connected();
+    const unregister = client.register('answer', () => 1);
+    assert.throws(() => client.register('answer', () => 2), /already registered/);
+    unregister();
+    client.register('answer', () => 2);
+    assert.equal(await client.requester.ask_client('answer'), 2);
+  });
+});
+
+describe('messages from any peer', () => {
+  test('a batch from the peer is answered with one batch of responses', async () => {
+    /** @type {(value: any) => void} */
+    let gotReply = () => {};
+    const reply = new Promise((resolve) => {
+      gotReply = resolve;
+    });
+    const server = await plainServer((socket) => {
+      socket.on('message', (data) => gotReply(JSON.parse(String(data))));
+      socket.send(
+        JSON.stringify([
+          { jsonrpc: '2.0', method: 'note', params: [1] },
+          { jsonrpc: '2.0', id: 'a', method: 'double', params: [4] },
+          { jsonrpc: '2.0', id: 'b', method: 'missing' },
+        ]),
+      );
+    });
+    try {
+      const client = createClient({ WebSocket });
+      client.register('double', (x) => x * 2);
+      const note = nextValue((deliver) => client.on('notification', deliver));
+      await client.connect(server.url);
+      assert.deepEqual(await note, { method: 'note', params: [1] });
+      assert.deepEqual(await reply, [
+        { jsonrpc: '2.0', id: 'a', result: 8 },
+        { jsonrpc: '2.0', id: 'b', error: { code: -32601, message: 'Method not found: missing' } },
+      ]);
+      await client.disconnect();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('messages that are not JSON, or answer no request, are ignored with a warning', async (t) => {
+    const warned = t.mock.method(console, 'warn', () => {});
+    const server = await plainServer((socket) => {
+      socket.on('message', (data) => {
+        const request = JSON.parse(String(data));
+        socket.send('not json');
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id: 999, result: 'stray' }));
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: 'mine' }));
+      });
+    });
+    try {
+      const client = createClient({ WebSocket });
+      await client.connect(server.url);
+      assert.equal(await client.sendRequest('anything'), 'mine');
+      assert.equal(warned.mock.callCount(), 2);
+      await client.disconnect();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('module', () => {
+  test('the default export is a ready client, and version is the package version', async () => {
+    assert.equal(typeof sidegears.connect, 'function');
+    assert.equal(sidegears.isOpen, false);
+    const { default: pkg } = await import('../package.json', { with: { type: 'json' } });
+    assert.equal(version, pkg.version);
+  });
+
+  test('RPCError serializes as a JSON-RPC error object', () => {
+    assert.deepEqual(new RPCError(-32000, 'x', { a: 1 }).toJSON(), { code: -32000, message: 'x', data: { a: 1 } });
+    assert.deepEqual(new RPCError(-32000, 'x').toJSON(), { code: -32000, message: 'x' });
+    assert.deepEqual(Object.values(ErrorCode), [-32700, -32600, -32601, -32602, -32603]);
+  });
+});

@@ -1,0 +1,116 @@
+"""A SideGears kernel for the JavaScript client's tests.
+
+Run by test/kernel.js: serves on 127.0.0.1, port 0, without a token, prints
+``READY <port>`` once listening, and stops when its standard input closes
+(the test process ended) or when it is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+from typing import Any
+
+from sidegears import RPCError, RPCKernel, hookimpl, rpc_method
+
+# The connection whose message is being served, so that a method can answer
+# through it (notify_me) or call its client (ask_client).
+current_connection: contextvars.ContextVar[Any] = contextvars.ContextVar("current_connection")
+kernel: RPCKernel | None = None
+
+
+class CurrentConnection:
+    """Plugin: remember which connection sent the message being dispatched."""
+
+    @hookimpl
+    def before_dispatch(self, connection: Any) -> None:
+        current_connection.set(connection)
+
+
+@rpc_method
+def multiply(a: float, b: float) -> float:
+    return a * b
+
+
+@rpc_method
+def echo(*args: Any, **kwargs: Any) -> Any:
+    """Return the params as received: a list (positional) or a dict (named)."""
+    return kwargs if kwargs else list(args)
+
+
+@rpc_method
+async def slow(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+@rpc_method
+def fail() -> None:
+    raise RPCError(-32000, "custom", {"detail": 42})
+
+
+@rpc_method
+def boom() -> None:
+    raise ValueError("boom")
+
+
+@rpc_method(name="files.list")
+def list_files(path: str = ".") -> list[str]:
+    return [f"{path}/a.txt", f"{path}/b.txt"]
+
+
+@rpc_method
+async def notify_me(method: str, params: Any = None) -> bool:
+    """Send a notification to the calling client only."""
+    current_connection.get().send_notification(method, params)
+    return True
+
+
+@rpc_method
+def broadcast(method: str, params: Any = None) -> bool:
+    """Send a notification to every client with the kernel's public API (from a worker thread)."""
+    assert kernel is not None
+    kernel.send_notification(method, params)
+    return True
+
+
+@rpc_method
+async def ask_client(method: str, params: Any = None) -> Any:
+    """Call the calling client (kernel -> client request) and return its result.
+
+    An error answered by the client is raised as RPCError and so reaches the
+    client again as the error of this request.
+    """
+    connection = current_connection.get()
+    if not hasattr(connection, "call"):
+        raise RPCError(-32001, "kernel->client calls are not available")
+    return await connection.call(method, params, timeout=5)
+
+
+@rpc_method
+async def close_me(code: int = 4000, reason: str = "closed by the kernel") -> None:
+    """Close the calling connection from the kernel side, a moment after answering."""
+    connection = current_connection.get()
+
+    async def close_later() -> None:
+        await asyncio.sleep(0.05)
+        await connection.close(code, reason)
+
+    asyncio.get_running_loop().create_task(close_later())
+
+
+def main() -> None:
+    global kernel
+    kernel = RPCKernel(token=False, load_entry_points=False)
+    kernel.register_plugin(CurrentConnection(), name="test-current-connection")
+    kernel.start(host="127.0.0.1", port=0)
+    print(f"READY {kernel.port}", flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        kernel.stop(timeout=5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""sidegears-plugin-files: a SideGears plugin that lets the UI browse and read files under one root folder.
+
+Installed, it is found through its ``sidegears`` entry point; every kernel
+then serves these methods (block it with ``RPCKernel(block_plugins=["files"])``
+or ``SIDEGEARS_BLOCK_PLUGINS=files``):
+
+``files.root()``
+    The absolute path of the root folder.
+``files.list(path=".")``
+    ``{"path", "entries", "truncated"}``; each entry is
+    ``{"name", "path", "is_dir", "is_symlink", "size", "mtime"}``.
+``files.stat(path=".")``
+    One entry.
+``files.read_text(path, encoding="utf-8", max_bytes=None)``
+    The text of a regular file, up to a size limit.
+
+Kernel options: ``files_root`` (default: the current directory when the
+kernel starts), ``files_max_read_bytes`` (default 1 MiB),
+``files_max_entries`` (default 10000). Errors: see :mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any, Callable
+
+from sidegears import hookimpl
+
+from .errors import FilesErrorCode
+from .file_browser import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_READ_BYTES, FileBrowser
+
+if TYPE_CHECKING:
+    from sidegears import RPCKernel
+
+__version__ = "0.1.0"
+
+__all__ = ["FileBrowser", "FilesErrorCode", "register_methods", "browser_for", "__version__"]
+
+log = logging.getLogger("sidegears_plugin_files")
+
+
+def browser_for(options: dict[str, Any]) -> FileBrowser:
+    """The :class:`FileBrowser` that a kernel with these options serves (its root resolved now)."""
+    return FileBrowser(
+        options.get("files_root") or os.getcwd(),
+        max_read_bytes=int(options.get("files_max_read_bytes", DEFAULT_MAX_READ_BYTES)),
+        max_entries=int(options.get("files_max_entries", DEFAULT_MAX_ENTRIES)),
+    )
+
+
+@hookimpl
+def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
+    """Serve the files.* methods over the root given by ``kernel.options`` (fires each time the kernel starts)."""
+    # The root is fixed here, at start, so a later os.chdir() in the app cannot move it.
+    browser = browser_for(kernel.options)
+    register(browser.root_path, name="files.root")
+    register(browser.list_directory, name="files.list")
+    register(browser.stat_path, name="files.stat")
+    register(browser.read_text, name="files.read_text")
+    log.info("files plugin serving %s", browser.root)

@@ -1,0 +1,8 @@
+"""``python -m sidegears``: the same as the ``sidegears`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

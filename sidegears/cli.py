@@ -1,0 +1,206 @@
+"""The ``sidegears`` command, and :func:`run_app`, the start-show-wait loop every app script can reuse.
+
+::
+
+    sidegears demo [--port N] [--host H] [--no-browser]   run the demo app
+    sidegears run path/to/app.py [ARGS...]                  run an app file, as `python app.py ARGS` would
+    sidegears version                                       print the version
+
+An app script ends with::
+
+    if __name__ == "__main__":
+        sys.exit(run_app(create_kernel))
+
+where ``create_kernel(**options)`` returns an :class:`RPCKernel` (not started).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+from . import __version__
+from .kernel import RPCKernel
+
+__all__ = ["main", "run_app", "serve", "add_serve_arguments", "page_url", "websocket_url"]
+
+KernelFactory = Callable[..., RPCKernel]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sidegears`` command with ``argv`` (default: the process's arguments); return the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sidegears",
+        description="SideGears: desktop apps with an HTML UI and a Python kernel, talking JSON-RPC 2.0 over a websocket.",
+    )
+    parser.add_argument("--version", action="version", version=f"sidegears {__version__}")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the demo app and open its window", description=_demo.__doc__)
+    add_serve_arguments(demo)
+    demo.set_defaults(command="demo", handler=_demo)
+
+    run = commands.add_parser("run", help="run an app file (a Python script)", description=_run.__doc__)
+    run.add_argument("path", type=Path, help="the app's Python file, e.g. app.py")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app, e.g. --port 8000 --no-browser")
+    run.set_defaults(command="run", handler=_run)
+
+    version = commands.add_parser("version", help="print the SideGears version", description=_version.__doc__)
+    version.set_defaults(command="version", handler=_version)
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Run the demo app (multiply, getcwd, scandir) until its window closes or Ctrl-C."""
+    from .examples.demo import app
+
+    return serve(app.create_kernel, host=args.host, port=args.port, open_window=not args.no_browser)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run an app file as `python path/to/app.py ARGS` would, with the file's folder first on sys.path."""
+    path: Path = args.path
+    if not path.is_file():
+        print(f"sidegears run: no such file: {path}", file=sys.stderr)
+        return 2
+    sys.argv = [str(path), *args.args]
+    sys.path.insert(0, str(path.resolve().parent))
+    runpy.run_path(str(path), run_name="__main__")
+    return 0
+
+
+def _version(args: argparse.Namespace) -> int:
+    """Print the SideGears version."""
+    print(f"sidegears {__version__}")
+    return 0
+
+
+# -- serving an app -----------------------------------------------------------------------
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--host``, ``--port`` and ``--no-browser`` to an app's argument parser."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, any free port)")
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a window: print the address and serve until Ctrl-C",
+    )
+
+
+def run_app(create_kernel: KernelFactory, argv: Sequence[str] | None = None, *, description: str | None = None) -> int:
+    """Parse ``--host``/``--port``/``--no-browser`` from ``argv``, then :func:`serve` the app; return the exit status."""
+    parser = argparse.ArgumentParser(description=description)
+    add_serve_arguments(parser)
+    args = parser.parse_args(argv)
+    return serve(create_kernel, host=args.host, port=args.port, open_window=not args.no_browser)
+
+
+def serve(create_kernel: KernelFactory, *, host: str = "127.0.0.1", port: int = 0, open_window: bool = True) -> int:
+    """Start the kernel ``create_kernel(**options)`` returns, show the app, and serve until it stops.
+
+    With ``open_window``, the app's window is opened through ``kernel.launch()``
+    (the browser plugin's) and the kernel stops when the window closes. Without
+    it, or with no browser plugin or no display, the page's address is printed
+    and the kernel serves until Ctrl-C (or SIGTERM). Returns the exit status.
+    """
+    # Without a window the browser plugin has nothing to do: block it so it cannot open one.
+    kernel = create_kernel(**({} if open_window else {"block_plugins": ["browser"]}))
+    launch = getattr(kernel, "launch", None) if open_window else None
+    why_no_window = None
+    if open_window and not callable(launch):
+        why_no_window = "the browser plugin is not loaded"
+    elif open_window and not _has_display():
+        why_no_window = "no display"
+    with_window = open_window and why_no_window is None
+    with _sigterm_as_keyboard_interrupt():
+        try:
+            kernel.start(host, port, close_on_disconnect=with_window)
+            _print_addresses(kernel)
+            if with_window:
+                assert callable(launch)
+                try:
+                    launch()
+                except Exception as exc:  # no browser found, webruntime failed...: the page still works
+                    why_no_window = f"{type(exc).__name__}: {exc}"
+            if why_no_window is not None and open_window:
+                print(f"No window opened ({why_no_window}).", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            kernel.wait_until_closed()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            kernel.stop()
+    return 0
+
+
+def _token(kernel: RPCKernel) -> str | None:
+    """The per-launch token clients must present, if the kernel has one."""
+    token = getattr(kernel, "token", None)
+    if not isinstance(token, str):
+        token = kernel.options.get("token")
+    return token if isinstance(token, str) and token else None
+
+
+def websocket_url(kernel: RPCKernel) -> str:
+    """The address a client connects to, with the kernel's token when it has one."""
+    assert kernel.url is not None, "the kernel is not started"
+    token = _token(kernel)
+    return kernel.url + (f"?token={quote(token)}" if token else "")
+
+
+def page_url(kernel: RPCKernel) -> str:
+    """The address of the app's page (its ``static_dir``), with the kernel's token when it has one."""
+    url = websocket_url(kernel)
+    return "https" + url[3:] if url.startswith("wss:") else "http" + url[2:]
+
+
+def _print_addresses(kernel: RPCKernel) -> None:
+    print("SideGears app running")
+    if kernel.plugin_manager.get_plugin("static") is not None:
+        print(f"  page:      {page_url(kernel)}")
+    print(f"  websocket: {websocket_url(kernel)}", flush=True)
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True  # Windows and macOS always have a desktop for a logged-in user
+
+
+@contextmanager
+def _sigterm_as_keyboard_interrupt() -> Iterator[None]:
+    """Let SIGTERM stop the app like Ctrl-C does (a clean kernel stop), where Python can catch it."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

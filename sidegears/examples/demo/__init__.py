@@ -1,0 +1,1 @@
+"""The demo app: see :mod:`sidegears.examples.demo.app`."""

@@ -1,0 +1,1 @@
+"""The notifications app: see :mod:`sidegears.examples.notifications.app`."""

@@ -1,0 +1,110 @@
+"""The `sidegears` command: help, version, and apps served by a real subprocess that a websocket client calls."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+import sidegears
+from sidegears.cli import main
+from sidegears.testing import RPCTestClient
+
+EXAMPLES = Path(sidegears.__file__).parent / "examples"
+WEBSOCKET_LINE = re.compile(r"websocket:\s+(ws://\S+)")
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@asynccontextmanager
+async def sidegears_process(*args: str, stderr_file: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """Run `python -m sidegears ARGS`, yield it with the websocket address it prints, then terminate it."""
+    with stderr_file.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sidegears", *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr
+        )
+        try:
+            url = await asyncio.wait_for(read_websocket_url(process), STARTUP_TIMEOUT)
+            yield process, url
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+                except asyncio.TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def read_websocket_url(process: asyncio.subprocess.Process) -> str:
+    """Read the process's output until the line with the websocket address; fail if it exits first."""
+    assert process.stdout is not None
+    seen = []
+    while True:
+        line = (await process.stdout.readline()).decode()
+        if not line:
+            pytest.fail(f"sidegears exited before printing its address; output: {''.join(seen)!r}")
+        seen.append(line)
+        match = WEBSOCKET_LINE.search(line)
+        if match:
+            return match.group(1)
+
+
+def test_help_lists_the_commands() -> None:
+    """`python -m sidegears --help` exits 0 and names every command."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sidegears", "--help"], capture_output=True, text=True, timeout=STARTUP_TIMEOUT
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("demo", "run", "version"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sidegears version` prints the package version."""
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out == f"sidegears {sidegears.__version__}\n"
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sidegears` alone prints the help instead of failing."""
+    assert main([]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_run_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`sidegears run` on a missing file exits 2 and says which file."""
+    assert main(["run", str(tmp_path / "nope.py")]) == 2
+    assert "nope.py" in capsys.readouterr().err
+
+
+async def test_demo_serves_until_terminated(tmp_path: Path) -> None:
+    """`python -m sidegears demo --no-browser --port 0` prints its address, answers multiply, and stops cleanly on SIGTERM."""
+    async with sidegears_process("demo", "--no-browser", "--port", "0", stderr_file=tmp_path / "stderr") as (
+        process,
+        url,
+    ):
+        assert url.startswith("ws://127.0.0.1:")
+        async with RPCTestClient.connect(url) as rpc:
+            assert await rpc.call("multiply", [6, 7]) == 42
+        process.terminate()
+        returncode = await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+    if sys.platform != "win32":  # there terminate() kills outright
+        assert returncode == 0, (tmp_path / "stderr").read_text()
+
+
+async def test_run_an_app_file(tmp_path: Path) -> None:
+    """`python -m sidegears run path/to/app.py --no-browser --port 0` serves that app's methods."""
+    app = EXAMPLES / "notifications" / "app.py"
+    async with sidegears_process("run", str(app), "--no-browser", "--port", "0", stderr_file=tmp_path / "stderr") as (
+        _,
+        url,
+    ):
+        async with RPCTestClient.connect(url) as rpc:
+            assert await rpc.call("long_task", {"steps": 2, "delay": 0}) == {"done": 2}

@@ -1,0 +1,453 @@
+"""The kernel over real websockets on port 0: the original API, methods, concurrency, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as sync_connect
+
+from sidegears import RPCError, RPCKernel, rpc_method
+from sidegears.testing import RPCTestClient, running_kernel
+
+from .spec_examples import EXAMPLES, canonical
+
+# -- methods used by these tests (decorated methods are served by every kernel) --
+
+
+@rpc_method
+def subtract(minuend, subtrahend):
+    return minuend - subtrahend
+
+
+@rpc_method(name="sum")
+def sum_(*numbers):
+    return sum(numbers)
+
+
+@rpc_method
+def update(*args):
+    return None
+
+
+@rpc_method
+def notify_hello(*args):
+    return None
+
+
+@rpc_method
+def notify_sum(*args):
+    return None
+
+
+@rpc_method
+def get_data():
+    return ["hello", 5]
+
+
+@rpc_method
+def multiply(a, b):
+    return a * b
+
+
+@rpc_method(name="test.sleep")
+async def sleep(seconds, tag=None):
+    await asyncio.sleep(seconds)
+    return tag
+
+
+@rpc_method(name="test.blocking_sleep")
+def blocking_sleep(seconds):
+    time.sleep(seconds)
+    return "slept"
+
+
+@rpc_method(name="test.echo")
+async def echo(value=None):
+    return value
+
+
+@rpc_method(name="test.fail")
+def fail():
+    raise RPCError(-32050, "custom failure", {"why": "asked to"})
+
+
+@rpc_method(name="test.crash")
+async def crash():
+    raise ValueError("boom")
+
+
+@rpc_method(name="test.not_json")
+def not_json():
+    return {"value": float("nan")}
+
+
+@rpc_method(name="test.thread_name")
+def thread_name():
+    return threading.current_thread().name
+
+
+async def send_raw(websocket, text: str, expect_reply: bool = True):
+    await websocket.send(text)
+    if not expect_reply:
+        return None
+    return json.loads(await asyncio.wait_for(websocket.recv(), 5))
+
+
+# -- the original synchronous API ------------------------------------------------------
+
+
+def test_original_script_style() -> None:
+    """start(port=0) returns listening; a websocket client gets 42 for multiply [6, 7]; stop() stops."""
+    kernel = RPCKernel(token=False)
+    kernel.start(host="127.0.0.1", port=0)
+    try:
+        assert kernel.port and kernel.url == f"ws://127.0.0.1:{kernel.port}/"
+        with sync_connect(kernel.url) as ws:
+            ws.send(json.dumps({"jsonrpc": "2.0", "method": "multiply", "params": [6, 7], "id": 1}))
+            assert json.loads(ws.recv(5)) == {"jsonrpc": "2.0", "result": 42, "id": 1}
+    finally:
+        kernel.stop()
+    assert kernel.wait_until_closed(timeout=5)
+    kernel.stop()  # twice is harmless
+
+
+def test_notification_from_a_plain_thread_arrives_at_once() -> None:
+    """send_notification from another thread is pushed without polling (measured, not asserted on time)."""
+    kernel = RPCKernel(token=False)
+    kernel.start(host="127.0.0.1", port=0)
+    try:
+        with sync_connect(kernel.url) as ws:
+            ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.echo", "params": [1], "id": 1}))
+            ws.recv(5)  # the connection is registered once it has answered
+            sender = threading.Thread(target=kernel.send_notification, args=("tick", {"n": 1}))
+            sender.start()
+            # A 0.5 s bound: the original polled once a second, so this fails for a poller.
+            assert json.loads(ws.recv(0.5)) == {"jsonrpc": "2.0", "method": "tick", "params": {"n": 1}}
+            sender.join()
+    finally:
+        kernel.stop()
+
+
+def test_wait_until_closed_returns_when_another_thread_stops_it() -> None:
+    """wait_until_closed() blocks the script until stop() is called elsewhere."""
+    kernel = RPCKernel(token=False)
+    kernel.start(host="127.0.0.1", port=0)
+    threading.Timer(0.2, kernel.stop).start()
+    assert kernel.wait_until_closed(timeout=10)
+    assert not kernel.is_serving
+
+
+def test_close_on_disconnect_stops_after_last_client() -> None:
+    """With close_on_disconnect=True the kernel stops once its last client leaves (after the grace)."""
+    kernel = RPCKernel(token=False, reconnect_grace=0.1)
+    kernel.start(host="127.0.0.1", port=0, close_on_disconnect=True)
+    with sync_connect(kernel.url) as first, sync_connect(kernel.url):
+        first.send('{"jsonrpc": "2.0", "method": "multiply", "params": [2, 3], "id": 1}')
+        assert json.loads(first.recv(5))["result"] == 6
+    assert kernel.wait_until_closed(timeout=10)
+
+
+def test_reconnect_within_grace_keeps_kernel_running() -> None:
+    """A client that comes back within reconnect_grace (a page reload) keeps the kernel alive."""
+    kernel = RPCKernel(token=False, reconnect_grace=1.0)
+    kernel.start(host="127.0.0.1", port=0, close_on_disconnect=True)
+    try:
+        with sync_connect(kernel.url):
+            pass
+        with sync_connect(kernel.url) as again:
+            assert not kernel.wait_until_closed(timeout=1.5)
+            again.send('{"jsonrpc": "2.0", "method": "multiply", "params": [2, 3], "id": 1}')
+            assert json.loads(again.recv(5))["result"] == 6
+    finally:
+        kernel.stop()
+
+
+def test_start_on_a_busy_port_raises_and_leaves_no_thread() -> None:
+    """Starting on a port in use raises OSError from start() itself."""
+    first = RPCKernel(token=False)
+    first.start(host="127.0.0.1", port=0)
+    try:
+        second = RPCKernel(token=False)
+        with pytest.raises(OSError):
+            second.start(host="127.0.0.1", port=first.port)
+        assert second._thread is None and not second.is_serving
+    finally:
+        first.stop()
+
+
+def test_sync_context_manager() -> None:
+    """`with RPCKernel() as kernel` starts on a free port and stops at the end."""
+    with RPCKernel(token=False) as kernel:
+        with sync_connect(kernel.url) as ws:
+            ws.send('{"jsonrpc": "2.0", "method": "multiply", "params": [3, 3], "id": 1}')
+            assert json.loads(ws.recv(5))["result"] == 9
+    assert not kernel.is_serving
+
+
+# -- async use ------------------------------------------------------------------------------
+
+
+async def test_async_context_manager_and_notification() -> None:
+    """`async with RPCKernel()` serves on the running loop; send_notification works from a coroutine."""
+    async with RPCKernel(token=False) as kernel:
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("multiply", {"a": 6, "b": 7}) == 42
+            kernel.send_notification("progress", [50])
+            assert await client.next_notification() == {"jsonrpc": "2.0", "method": "progress", "params": [50]}
+    assert not kernel.is_serving
+
+
+async def test_serve_runs_until_stopped() -> None:
+    """await kernel.serve() returns after astop()."""
+    kernel = RPCKernel(token=False)
+    serving = asyncio.ensure_future(kernel.serve("127.0.0.1", 0))
+    while kernel.port is None:
+        await asyncio.sleep(0.01)
+    await kernel.astop()
+    await asyncio.wait_for(serving, 5)
+
+
+# -- JSON-RPC over the socket ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, text, expected", EXAMPLES, ids=[e[0] for e in EXAMPLES])
+async def test_specification_examples_over_the_socket(kernel, name, text, expected) -> None:
+    """Every example of the specification's Examples section gets the specified reply."""
+    async with connect(kernel.url) as ws:
+        await ws.send(text)
+        if expected is None:
+            # No reply: prove it by the next request's reply arriving first.
+            await ws.send('{"jsonrpc": "2.0", "method": "test.echo", "params": ["marker"], "id": "m"}')
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["id"] == "m"
+        else:
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert canonical(reply) == canonical(expected)
+
+
+async def test_params_mismatch_is_32602_saying_what(rpc) -> None:
+    """Too few, too many and unknown named params give -32602 with the reason."""
+    for params in ([1], [1, 2, 3], {"a": 1, "c": 2}):
+        reply = await rpc.request("multiply", params)
+        assert reply["error"]["code"] == -32602
+        assert "multiply" in reply["error"]["data"]
+
+
+async def test_method_raises_its_own_rpc_error(rpc) -> None:
+    """An RPCError raised by a method reaches the client as is."""
+    reply = await rpc.request("test.fail")
+    assert reply["error"] == {"code": -32050, "message": "custom failure", "data": {"why": "asked to"}}
+
+
+async def test_exception_becomes_internal_error_and_is_logged(rpc, caplog) -> None:
+    """Any other exception gives -32603 without a traceback, logs it, and the connection stays open."""
+    reply = await rpc.request("test.crash")
+    assert reply["error"]["code"] == -32603
+    assert "Traceback" not in json.dumps(reply)
+    assert any("method failed" in r.getMessage() and "boom" in (r.getMessage() + str(r.exc_info)) for r in caplog.records)
+    assert await rpc.call("multiply", [2, 2]) == 4
+
+
+async def test_result_that_is_not_json_gives_internal_error(rpc) -> None:
+    """A NaN in a result is refused (strict JSON) with -32603 for that id."""
+    reply = await rpc.request("test.not_json")
+    assert reply["error"]["code"] == -32603 and "not JSON" in reply["error"]["data"]
+
+
+async def test_plain_methods_run_in_worker_threads(rpc) -> None:
+    """A plain function runs off the event loop thread."""
+    assert (await rpc.call("test.thread_name")).startswith("sidegears-method")
+
+
+async def test_large_and_odd_ids_are_echoed(kernel) -> None:
+    """Huge integers, floats, unicode strings and null come back unchanged."""
+    async with connect(kernel.url) as ws:
+        for msg_id in (2**100, -(2**65), 3.25, "日本", "", None):
+            text = json.dumps({"jsonrpc": "2.0", "method": "multiply", "params": [1, 1], "id": msg_id})
+            reply = await send_raw(ws, text)
+            assert reply["id"] == msg_id and type(reply["id"]) is type(msg_id)
+
+
+async def test_reply_never_holds_result_and_error(kernel) -> None:
+    """Successes carry only result, failures only error."""
+    async with RPCTestClient.connect(kernel.url) as client:
+        for method, params in (("multiply", [1, 2]), ("test.fail", None), ("nope", None), ("test.crash", None)):
+            reply = await client.request(method, params)
+            assert ("result" in reply) != ("error" in reply)
+
+
+# -- concurrency ---------------------------------------------------------------------------------
+
+
+async def test_slow_call_does_not_delay_fast_ones(kernel) -> None:
+    """A 2 s method on one connection does not hold up fast calls on it or on another connection."""
+    async with RPCTestClient.connect(kernel.url) as first, RPCTestClient.connect(kernel.url) as second:
+        slow = asyncio.ensure_future(first.call("test.sleep", [2, "slow"]))
+        blocking = asyncio.ensure_future(first.call("test.blocking_sleep", [2]))
+        await asyncio.sleep(0.05)
+        assert await first.call("multiply", [2, 3]) == 6
+        assert await second.call("multiply", [3, 3]) == 9
+        assert not slow.done() and not blocking.done()  # the fast replies came first
+        assert await slow == "slow" and await blocking == "slept"
+
+
+async def test_replies_out_of_order_each_id_once(kernel) -> None:
+    """Many concurrent calls with different delays: every id answered exactly once."""
+    async with connect(kernel.url) as ws:
+        for i in range(100):
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.sleep", "params": [(i % 7) / 100, i], "id": i}))
+        replies = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(100)]
+    assert sorted(r["id"] for r in replies) == list(range(100))
+    assert all(r["result"] == r["id"] for r in replies)
+    assert [r["id"] for r in replies] != list(range(100))  # they did overtake each other
+
+
+async def test_fifty_clients_at_once(kernel) -> None:
+    """50 clients calling concurrently each get their own answers."""
+
+    async def one_client(n: int) -> list:
+        async with RPCTestClient.connect(kernel.url) as client:
+            return await asyncio.gather(*(client.call("multiply", [n, k]) for k in range(20)))
+
+    results = await asyncio.gather(*(one_client(n) for n in range(50)))
+    assert results == [[n * k for k in range(20)] for n in range(50)]
+
+
+async def test_notification_reaches_every_client(kernel) -> None:
+    """A broadcast goes to each connected client."""
+    async with RPCTestClient.connect(kernel.url) as a, RPCTestClient.connect(kernel.url) as b:
+        await a.call("multiply", [1, 1])
+        await b.call("multiply", [1, 1])
+        kernel.send_notification("hello")
+        assert (await a.next_notification())["method"] == "hello"
+        assert (await b.next_notification()) == {"jsonrpc": "2.0", "method": "hello"}
+
+
+async def test_send_notification_to_gone_client_does_not_raise(kernel) -> None:
+    """Notifying while a client is disconnecting never raises."""
+    async with RPCTestClient.connect(kernel.url) as client:
+        await client.call("multiply", [1, 1])
+    for _ in range(3):
+        kernel.send_notification("after", [1])
+    async with RPCTestClient.connect(kernel.url) as client:
+        assert await client.call("multiply", [2, 1]) == 2
+
+
+async def test_kernel_calls_the_client(kernel) -> None:
+    """connection.call sends a request to the client and returns its answer."""
+    async with connect(kernel.url) as ws:
+        await send_raw(ws, '{"jsonrpc": "2.0", "method": "multiply", "params": [1, 1], "id": 1}')
+        (connection,) = kernel.connections
+        calling = asyncio.ensure_future(connection.call("ui.confirm", ["Save?"]))
+        request = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert request["method"] == "ui.confirm" and request["params"] == ["Save?"]
+        await ws.send(json.dumps({"jsonrpc": "2.0", "result": True, "id": request["id"]}))
+        assert await asyncio.wait_for(calling, 5) is True
+        failing = asyncio.ensure_future(connection.call("ui.unknown"))
+        request = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        await ws.send(json.dumps({"jsonrpc": "2.0", "error": {"code": -32601, "message": "nope"}, "id": request["id"]}))
+        with pytest.raises(RPCError) as info:
+            await asyncio.wait_for(failing, 5)
+        assert info.value.code == -32601
+        pending = asyncio.ensure_future(connection.call("ui.never"))
+        await asyncio.wait_for(ws.recv(), 5)
+    with pytest.raises(RPCError) as gone:
+        await asyncio.wait_for(pending, 5)
+    assert gone.value.code == -32001
+
+
+# -- bad input --------------------------------------------------------------------------------------
+
+
+async def assert_still_serving(kernel) -> None:
+    async with RPCTestClient.connect(kernel.url) as client:
+        assert await client.call("multiply", [6, 7]) == 42
+
+
+async def test_binary_frame_closes_1003(kernel, caplog) -> None:
+    """A binary frame closes that connection with 1003; the log says why; others are served."""
+    async with connect(kernel.url) as ws:
+        await ws.send(b'{"jsonrpc": "2.0"}')
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 1003
+    assert any("binary frame" in r.getMessage() for r in caplog.records)
+    await assert_still_serving(kernel)
+
+
+async def test_invalid_utf8_closes_1007(kernel) -> None:
+    """A text frame that is not UTF-8 closes with 1007."""
+    async with connect(kernel.url) as ws:
+        # websockets validates what it sends, so write the frame by hand on its protocol.
+        from websockets.frames import Frame, Opcode
+
+        ws.protocol.send_frame(Frame(Opcode.TEXT, b'{"a": "\xff\xfe"}'))
+        ws.send_data()
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 1007
+    await assert_still_serving(kernel)
+
+
+async def test_oversized_message_closes_1009_and_is_logged(caplog) -> None:
+    """A message over max_message_size closes with 1009, and the disconnect is logged as a warning."""
+    async with running_kernel(max_message_size=1000) as kernel:
+        async with connect(kernel.url, max_size=None) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.echo", "params": ["x" * 2000], "id": 1}))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+            assert ws.close_code == 1009
+        await assert_still_serving(kernel)
+        for _ in range(50):
+            if any("client disconnected" in r.getMessage() and "1009" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.02)
+        assert any("client disconnected" in r.getMessage() and "1009" in r.getMessage() for r in caplog.records)
+
+
+async def test_sixteen_megabyte_message_by_default(kernel) -> None:
+    """The default limit takes a message of nearly 16 MiB and echoes it."""
+    payload = "x" * (16 * 1024 * 1024 - 200)
+    async with connect(kernel.url, max_size=None) as ws:
+        reply = await send_raw(ws, json.dumps({"jsonrpc": "2.0", "method": "test.echo", "params": [payload], "id": 1}))
+    assert reply["result"] == payload
+
+
+async def test_parse_error_keeps_connection_open(kernel) -> None:
+    """Invalid JSON gets -32700 and the same connection keeps working."""
+    async with connect(kernel.url) as ws:
+        assert (await send_raw(ws, "{not json"))["error"]["code"] == -32700
+        assert (await send_raw(ws, '"just a string"'))["error"]["code"] == -32600
+        assert (await send_raw(ws, '{"jsonrpc": "2.0", "method": "multiply", "params": [2, 5], "id": 1}'))["result"] == 10
+
+
+async def test_back_pressure_reads_no_more_than_max_in_flight() -> None:
+    """With max_in_flight=4, the kernel holds at most 4 calls and still answers all 40."""
+    async with running_kernel(max_in_flight=4) as kernel:
+        async with connect(kernel.url) as ws:
+            for i in range(40):
+                await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.sleep", "params": [0.01, i], "id": i}))
+            await asyncio.sleep(0.02)
+            (connection,) = kernel.connections
+            assert connection.in_flight <= 4
+            replies = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(40)]
+    assert sorted(r["id"] for r in replies) == list(range(40))
+
+
+async def test_stop_answers_cancelled_calls() -> None:
+    """stop() with a call still running answers it with -32000 and closes with 1001."""
+    async with running_kernel(stop_timeout=0.2) as kernel:
+        ws = await connect(kernel.url)
+        await ws.send('{"jsonrpc": "2.0", "method": "test.sleep", "params": [30, "late"], "id": 1}')
+        await asyncio.sleep(0.1)
+        await kernel.astop()
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert reply["error"]["code"] == -32000 and reply["id"] == 1
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 1001
