@@ -84,7 +84,9 @@ def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
     Call ``register(func, name=None)`` for each method; ``name`` defaults to
     the function's ``__name__``. The methods plugin validates, names and stores
     them per kernel, so two plugins cannot silently replace each other's
-    method (a duplicate name raises :class:`~sidegears.errors.PluginError`).
+    method (a duplicate name raises :class:`~sidegears.errors.PluginError`
+    and the start fails). Synchronous; called once per start, from the
+    bundled methods plugin's ``on_startup``.
 
     Example::
 

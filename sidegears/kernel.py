@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import ipaddress
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -72,7 +73,9 @@ class RPCKernel:
     ``block_plugins`` (plugin names not to load) and ``load_entry_points``
     (False skips third-party plugins); ``log_format`` ("console" or "json");
     ``reconnect_grace``, seconds a ``close_on_disconnect`` kernel waits for a
-    client to come back (a page reload) before stopping. Other keyword
+    client to come back (a page reload) before stopping; ``token``, the
+    per-launch secret (None: a random one; a string: that one; False: no
+    token, for trusted tests only). Other keyword
     options are kept in ``kernel.options`` for plugins (``static_dir``,
     ``token``, ``allowed_origins``, ``ssl``...).
     """
@@ -85,11 +88,18 @@ class RPCKernel:
         compression: str | None = None,
         log_format: str | None = None,
         reconnect_grace: float = 3.0,
+        token: str | bool | None = None,
         **options: Any,
     ) -> None:
         limit_names = set(Limits.__dataclass_fields__)
         self.limits = Limits(**{k: options.pop(k) for k in list(options) if k in limit_names})
         self.options: dict[str, Any] = options
+        if token is True or token is None:
+            token = secrets.token_urlsafe(32)
+        elif token is not False and (not isinstance(token, str) or len(token) < 16):
+            raise ValueError("token must be a string of at least 16 characters, None (make one) or False (no token)")
+        #: The per-launch secret clients must present (None when turned off with ``token=False``).
+        self.token: str | None = token or None
         self.compression = compression
         self.reconnect_grace = reconnect_grace
         self.log_format = log_format
@@ -168,16 +178,26 @@ class RPCKernel:
         """True between a successful start and the beginning of stop."""
         return self._server is not None and self._stopping is None
 
-    @property
-    def url(self) -> str | None:
-        """The websocket address clients connect to (None before start)."""
+    def _address(self, scheme: str) -> str | None:
         if self.port is None:
             return None
-        scheme = "wss" if self.options.get("ssl") is not None else "ws"
+        if self.options.get("ssl") is not None:
+            scheme += "s"
         host = self.host or "localhost"
         if ":" in host:
             host = f"[{host}]"
-        return f"{scheme}://{host}:{self.port}/"
+        query = f"?token={self.token}" if self.token else ""
+        return f"{scheme}://{host}:{self.port}/{query}"
+
+    @property
+    def url(self) -> str | None:
+        """The websocket address clients connect to, token included (None before start)."""
+        return self._address("ws")
+
+    @property
+    def http_url(self) -> str | None:
+        """The address of the kernel's own page (``static_dir``), token included: what a window opens."""
+        return self._address("http")
 
     # -- async lifecycle -----------------------------------------------------------
 
@@ -218,7 +238,7 @@ class RPCKernel:
         except BaseException:
             await self.astop()
             raise
-        self.log.info("kernel started", url=self.url)
+        self.log.info("kernel started", port=self.port, host=self.host, token=bool(self.token))
 
     def _warn_if_exposed(self, host: str) -> None:
         try:
@@ -267,7 +287,7 @@ class RPCKernel:
         except Exception as exc:
             self.log.error("on_shutdown hook failed", exc_info=exc)
         self._server = None
-        self.log.info("kernel stopped", url=self.url)
+        self.log.info("kernel stopped", port=self.port)
         assert self._stopped_async is not None
         self._stopped_async.set()
         self._stopped.set()

@@ -1,0 +1,138 @@
+"""Who may connect: an Origin allow-list and the per-launch token, checked before the upgrade.
+
+Threat model: the kernel listens on a local port. Any web page the user has
+open can try ``new WebSocket("ws://localhost:PORT")`` (browsers let pages
+open websockets to any origin and only report the page's ``Origin``), a page
+on a hostile domain can rebind its DNS name to 127.0.0.1, and other users
+and processes on the machine can connect directly. So, before any JSON-RPC:
+
+* **Origin.** A handshake whose ``Origin`` is not allowed gets HTTP 403.
+  Allowed: the kernel's own origins (``http://127.0.0.1:PORT``,
+  ``http://localhost:PORT``, ``http://[::1]:PORT``, https with ``ssl=``) and
+  those in ``RPCKernel(allowed_origins=[...])``. ``Origin: null`` (file://
+  pages, sandboxed frames) and a missing Origin (non-browser clients) are
+  let through to the token check only.
+* **Host.** Requests whose ``Host`` is not a loopback name or the bound
+  address get 403 (DNS rebinding).
+* **Token.** ``kernel.token`` (random per start unless given; ``token=False``
+  turns it off) must come with every handshake: as the query parameter
+  ``?token=`` (what ``kernel.url`` contains; a browser's WebSocket API cannot
+  set headers, and a query parameter works in every client), or as the
+  cookie ``sidegears_token_PORT``. Pages of ``static_dir`` need it too: the
+  window the kernel opens gets ``kernel.http_url`` (with ``?token=``); the
+  kernel answers with a redirect to the same page without it and sets that
+  cookie (HttpOnly, SameSite=Strict), so the page, its reloads and the
+  websocket it opens work with nothing to copy, while a foreign page never
+  sees the secret. Wrong or missing: 403, logged without the secret.
+  Compared in constant time.
+
+The client bundles (``/sidegears.js`` ...) are public code and need no token.
+"""
+
+from __future__ import annotations
+
+import hmac
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ..hookspecs import hookimpl
+from .static import CLIENT_FILES, http_response
+
+if TYPE_CHECKING:
+    from websockets.http11 import Response
+
+    from ..kernel import RPCKernel
+
+__all__ = ["cookie_name", "allowed_origins", "forbidden"]
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def cookie_name(kernel: RPCKernel) -> str:
+    """The token cookie's name; per port, since cookies ignore ports and kernels may share a host."""
+    return f"sidegears_token_{kernel.port}"
+
+
+def allowed_origins(kernel: RPCKernel) -> set[str]:
+    """Origins whose pages may open a websocket: the kernel's own and ``allowed_origins``."""
+    scheme = "https" if kernel.options.get("ssl") is not None else "http"
+    names = set(LOOPBACK_NAMES)
+    if kernel.host:
+        names.add(f"[{kernel.host}]" if ":" in kernel.host else kernel.host)
+    own = {f"{scheme}://{name}:{kernel.port}" for name in names}
+    return own | {origin.rstrip("/") for origin in kernel.options.get("allowed_origins", ())}
+
+
+def _allowed_hosts(kernel: RPCKernel) -> set[str]:
+    names = set(LOOPBACK_NAMES)
+    if kernel.host:
+        names.add(f"[{kernel.host}]" if ":" in kernel.host else kernel.host)
+    names |= set(kernel.options.get("allowed_hosts", ()))
+    return {f"{name}:{kernel.port}" for name in names} | names
+
+
+def forbidden(why: str) -> Response:
+    return http_response(403, f"403 Forbidden: {why}\n".encode(), "text/plain; charset=utf-8")
+
+
+def _same_secret(given: str | None, token: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _query_token(request: Any) -> str | None:
+    values = parse_qs(urlsplit(request.path).query).get("token")
+    return values[0] if values else None
+
+
+def _cookie_token(kernel: RPCKernel, request: Any) -> str | None:
+    cookie = SimpleCookie()
+    try:
+        for header in request.headers.get_all("Cookie"):
+            cookie.load(header)
+    except CookieError:
+        return None
+    morsel = cookie.get(cookie_name(kernel))
+    return morsel.value if morsel is not None else None
+
+
+def _refuse(kernel: RPCKernel, websocket: Any, request: Any, why: str, **details: Any) -> Response:
+    kernel.log.warning(
+        "refused a request", why=why, path=urlsplit(request.path).path[:200], remote=websocket.remote_address, **details
+    )
+    return forbidden(why)
+
+
+@hookimpl(tryfirst=True)
+def process_http_request(kernel: RPCKernel, websocket: Any, request: Any) -> Response | None:
+    if kernel.options.get("check_host", True) and request.headers.get("Host", "") not in _allowed_hosts(kernel):
+        return _refuse(kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
+    upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+    if upgrade:
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel):
+            return _refuse(kernel, websocket, request, "origin not allowed", origin=origin[:200])
+    token = kernel.token
+    if token is None:
+        return None
+    if not upgrade and urlsplit(request.path).path.lstrip("/") in CLIENT_FILES:
+        return None
+    from_query = _query_token(request)
+    if _same_secret(from_query, token):
+        if upgrade:
+            return None
+        return _redirect_setting_cookie(kernel, request)
+    if from_query is None and _same_secret(_cookie_token(kernel, request), token):
+        return None
+    return _refuse(kernel, websocket, request, "token missing or wrong", token_given=from_query is not None)
+
+
+def _redirect_setting_cookie(kernel: RPCKernel, request: Any) -> Response:
+    """Trade the token in a page's URL for a cookie, so it leaves the address bar and history."""
+    parts = urlsplit(request.path)
+    query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items() if k != "token"}
+    location = parts.path + ("?" + urlencode(query, doseq=True) if query else "")
+    cookie = f"{cookie_name(kernel)}={kernel.token}; Path=/; HttpOnly; SameSite=Strict"
+    return http_response(
+        302, b"", "text/plain; charset=utf-8", [("Location", location or "/"), ("Set-Cookie", cookie)]
+    )

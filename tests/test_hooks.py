@@ -1,0 +1,328 @@
+"""Every hook fires when documented, sync or async, and every hook is documented and tested."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidStatus
+from websockets.http11 import Response
+
+from sidegears import RPCError, hookimpl, hookspecs, rpc_method
+from sidegears.testing import RPCTestClient, running_kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@rpc_method(name="hooks.add")
+async def add(a, b):
+    return a + b
+
+
+@rpc_method(name="hooks.crash")
+def crash():
+    raise KeyError("missing")
+
+
+def hook_names() -> list[str]:
+    return sorted(
+        name for name, value in vars(hookspecs).items() if callable(value) and hasattr(value, "sidegears_spec")
+    )
+
+
+def test_every_hook_has_a_full_docstring() -> None:
+    """Each hookspec says when it fires and whether it may be async."""
+    names = hook_names()
+    assert {"on_connect", "before_dispatch", "on_notify", "log_message"} <= set(names)
+    for name in names:
+        doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+        assert len(doc) > 80, f"hook {name} is barely documented"
+        assert re.search(r"async|synchronous", doc, re.IGNORECASE), f"hook {name}: say whether it may be async"
+
+
+def test_every_hook_is_in_the_hook_reference() -> None:
+    """docs/hooks.md documents each hook by name."""
+    reference = (ROOT / "docs" / "hooks.md").read_text()
+    for name in hook_names():
+        assert f"`{name}(" in reference, f"docs/hooks.md does not document {name}"
+
+
+def test_hook_reference_is_current() -> None:
+    """docs/hooks.md is what scripts/hook_reference.py generates from the specs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hook_reference", ROOT / "scripts" / "hook_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "hooks.md").read_text() == module.render(), "run: python scripts/hook_reference.py"
+
+
+def test_every_hook_has_a_test() -> None:
+    """This file has a test named after each hook."""
+    tests = {name for name in globals() if name.startswith("test_")}
+    for name in hook_names():
+        assert any(name in test for test in tests), f"no test for hook {name}"
+
+
+class Recorder:
+    """A plugin that records what each hook saw, with sync and async implementations."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    @hookimpl
+    async def on_startup(self, kernel):
+        await asyncio.sleep(0)
+        self.events.append(("on_startup", kernel.port))
+
+    @hookimpl
+    def on_shutdown(self, kernel):
+        self.events.append(("on_shutdown",))
+
+    @hookimpl
+    async def on_connect(self, connection):
+        self.events.append(("on_connect", connection.id))
+
+    @hookimpl
+    def on_disconnect(self, connection, code):
+        self.events.append(("on_disconnect", connection.id, code))
+
+    @hookimpl
+    def on_notify(self, message):
+        self.events.append(("on_notify", message.method, message.params))
+
+    @hookimpl
+    def after_dispatch(self, message, result, error, duration):
+        self.events.append(("after_dispatch", message.method, result, error and error.code, duration >= 0))
+
+    def named(self, name: str) -> list[tuple]:
+        return [event for event in self.events if event[0] == name]
+
+
+async def wait_for_event(recorder: Recorder, name: str, count: int = 1) -> None:
+    for _ in range(200):
+        if len(recorder.named(name)) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{name} did not fire {count} time(s): {recorder.events}")
+
+
+async def test_on_startup_and_on_shutdown() -> None:
+    """on_startup fires once listening (async allowed), on_shutdown once at stop."""
+    recorder = Recorder()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(recorder)
+        # Registered after start: a second kernel shows startup ordering.
+    assert recorder.named("on_shutdown") == [("on_shutdown",)]
+    second = Recorder()
+    async with running_kernel() as kernel:
+        pass
+    kernel.register_plugin(second)
+    await kernel.astart("127.0.0.1", 0)
+    assert second.named("on_startup") == [("on_startup", kernel.port)]
+    await kernel.astop()
+
+
+async def test_on_connect_and_on_disconnect() -> None:
+    """on_connect fires after the handshake, on_disconnect with the close code."""
+    recorder = Recorder()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(recorder)
+        async with RPCTestClient.connect(kernel.url) as client:
+            await client.call("hooks.add", [1, 2])
+            (connection,) = kernel.connections
+        await wait_for_event(recorder, "on_disconnect")
+    assert recorder.named("on_connect") == [("on_connect", connection.id)]
+    assert recorder.named("on_disconnect") == [("on_disconnect", connection.id, 1000)]
+
+
+async def test_on_notify_sees_client_notifications_without_a_method() -> None:
+    """on_notify fires for a client->kernel notification even when no method has its name."""
+    recorder = Recorder()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(recorder)
+        async with RPCTestClient.connect(kernel.url) as client:
+            await client.notify("ui.clicked", {"button": "ok"})
+            await wait_for_event(recorder, "on_notify")
+            assert await client.call("hooks.add", [1, 1]) == 2  # a request is not a notification
+    assert recorder.named("on_notify") == [("on_notify", "ui.clicked", {"button": "ok"})]
+
+
+async def test_after_dispatch_sees_results_and_errors() -> None:
+    """after_dispatch gets the result or the error code, and a duration."""
+    recorder = Recorder()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(recorder)
+        async with RPCTestClient.connect(kernel.url) as client:
+            await client.call("hooks.add", [2, 3])
+            with pytest.raises(RPCError):
+                await client.call("hooks.crash")
+            await wait_for_event(recorder, "after_dispatch", 2)
+    assert recorder.named("after_dispatch") == [
+        ("after_dispatch", "hooks.add", 5, None, True),
+        ("after_dispatch", "hooks.crash", None, -32603, True),
+    ]
+
+
+class Gatekeeper:
+    """before_dispatch: renames, answers, rejects; async on purpose."""
+
+    @hookimpl
+    async def before_dispatch(self, message):
+        if message.method == "old.add":
+            message.method = "hooks.add"
+        elif message.method == "cached":
+            return {"from": "cache"}
+        elif message.method == "secret":
+            raise RPCError(-32099, "forbidden here")
+        return None
+
+
+async def test_before_dispatch_alters_answers_and_rejects() -> None:
+    """before_dispatch can rename a call, answer it itself, or reject it with an RPCError."""
+    async with running_kernel() as kernel:
+        kernel.register_plugin(Gatekeeper())
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("old.add", [2, 2]) == 4
+            assert await client.call("cached") == {"from": "cache"}
+            reply = await client.request("secret")
+            assert reply["error"] == {"code": -32099, "message": "forbidden here"}
+            assert await client.call("hooks.add", [1, 2]) == 3
+
+
+class Methods:
+    """find_method and register_methods from one plugin."""
+
+    @hookimpl
+    def find_method(self, name):
+        if name.startswith("upper."):
+            return lambda text: text.upper()
+        return None
+
+    @hookimpl
+    def register_methods(self, register):
+        register(lambda: "pong", name="plugin.ping")
+
+
+async def test_find_method_and_register_methods() -> None:
+    """A plugin can look methods up itself or register them per kernel."""
+    async with running_kernel() as kernel:
+        kernel.register_plugin(Methods())
+        await kernel.astop()  # methods are registered at start
+        await kernel.astart("127.0.0.1", 0)
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("upper.anything", ["abc"]) == "ABC"
+            assert await client.call("plugin.ping") == "pong"
+    async with running_kernel() as other:
+        async with RPCTestClient.connect(other.url) as client:
+            assert (await client.request("plugin.ping"))["error"]["code"] == -32601
+
+
+async def test_register_methods_refuses_a_duplicate_name() -> None:
+    """Two plugins registering one method name stop the start with a PluginError naming both."""
+    from sidegears import PluginError
+
+    class Again(Methods):
+        pass
+
+    kernel_options = {"token": False}
+    from sidegears import RPCKernel
+
+    kernel = RPCKernel(**kernel_options)
+    kernel.register_plugin(Methods(), name="first")
+    kernel.register_plugin(Again(), name="second")
+    with pytest.raises(PluginError, match="first|second"):
+        await kernel.astart("127.0.0.1", 0)
+    assert not kernel.is_serving
+
+
+class TracebackAdder:
+    @hookimpl
+    def on_method_error(self, exception, error):
+        error.data = {"kind": type(exception).__name__}
+
+
+async def test_on_method_error_can_set_error_data() -> None:
+    """on_method_error sees the exception and may fill error.data."""
+    async with running_kernel() as kernel:
+        kernel.register_plugin(TracebackAdder())
+        async with RPCTestClient.connect(kernel.url) as client:
+            reply = await client.request("hooks.crash")
+    assert reply["error"]["data"] == {"kind": "KeyError"}
+
+
+class MessageLog:
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    @hookimpl
+    def log_message(self, connection, direction, message, size, duration):
+        self.seen.append((direction, message, size, duration is not None, connection is None))
+
+
+async def test_log_message_sees_every_message_in_and_out_when_logging_is_on() -> None:
+    """log_message gets requests, replies and broadcasts with their sizes, only with logging on."""
+    log = MessageLog()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(log)
+        async with RPCTestClient.connect(kernel.url) as client:
+            await client.call("hooks.add", [1, 2])
+            assert log.seen == []  # logging is off
+            kernel.set_basic_logging(True)
+            await client.call("hooks.add", [1, 2])
+            kernel.send_notification("tick")
+            await client.next_notification()
+    request = {"jsonrpc": "2.0", "method": "hooks.add", "id": 2, "params": [1, 2]}
+    reply = {"jsonrpc": "2.0", "result": 3, "id": 2}
+    assert log.seen[0] == ("in", request, len(json.dumps(request)), False, False)
+    assert log.seen[1][:2] == ("out", reply) and log.seen[1][3] is True
+    assert log.seen[2][:2] == ("out", {"jsonrpc": "2.0", "method": "tick"}) and log.seen[2][4] is True
+
+
+class Gate:
+    @hookimpl
+    def process_http_request(self, request):
+        if request.path.startswith("/health"):
+            return Response(200, "OK", Headers([("Content-Length", "2")]), b"ok")
+        if request.headers.get("X-Block"):
+            return Response(403, "Forbidden", Headers([("Content-Length", "0")]), b"")
+        return None
+
+
+async def test_process_http_request_answers_or_refuses_before_the_upgrade() -> None:
+    """process_http_request can serve a plain GET and refuse a handshake."""
+    import http.client
+
+    async with running_kernel() as kernel:
+        kernel.register_plugin(Gate())
+
+        def get() -> tuple[int, bytes]:
+            conn = http.client.HTTPConnection("127.0.0.1", kernel.port, timeout=5)
+            conn.request("GET", "/health")
+            response = conn.getresponse()
+            return response.status, response.read()
+
+        assert await asyncio.to_thread(get) == (200, b"ok")
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(kernel.url, additional_headers={"X-Block": "1"})
+        assert refused.value.response.status_code == 403
+        async with connect(kernel.url):
+            pass
+
+
+async def test_unimplemented_hooks_are_skipped() -> None:
+    """With no plugin implementing a per-message hook, its cached implementation tuple is empty."""
+    async with running_kernel(block_plugins=["debug"]) as kernel:
+        assert kernel._hooks.before_dispatch == ()
+        assert kernel._hooks.on_notify == ()
+        recorder = Recorder()
+        kernel.register_plugin(recorder)
+        assert len(kernel._hooks.on_notify) == 1
+        kernel.unregister_plugin(recorder)
+        assert kernel._hooks.on_notify == ()
