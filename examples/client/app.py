@@ -13,20 +13,21 @@ The page shows each way the client talks to the kernel:
 * kernel -> client requests: ``ask_client(question)`` calls the page's
   ``confirm`` method (registered with ``register``) and returns its answer.
 
-Run it with ``python examples/client/app.py`` (``--port N``, ``--no-browser``).
+Run it with ``python examples/client/app.py`` (``--port N``, ``--no-browser``);
+``/`` (index.html) forwards to client.html.
 The methods belong to this app's kernel only (a plugin registers them), so
 importing this module changes nothing in other kernels.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-from sidegears import RPCError, RPCKernel, current_connection, hookimpl
+from sidegears import InvalidParams, RPCError, RPCKernel, current_connection, hookimpl
 from sidegears.cli import run_app
 
 HERE = Path(__file__).resolve().parent
@@ -65,21 +66,29 @@ class ClientExample:
         register(add, name="math.add")
         register(divide)
 
-        def countdown(n: int = 3, delay: float = 0.05) -> str:
-            """Send ``countdown`` notifications n, n-1, ... 1 to the caller, then return "liftoff"."""
+        async def countdown(n: int = 3, delay: float = 0.05) -> str:
+            """Send ``countdown`` notifications n, n-1, ... 1 to the caller only, then return "liftoff".
+
+            An ``async`` method runs on the kernel's loop, where ``connection.send_notification`` belongs.
+            """
             if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_COUNTDOWN:
-                raise RPCError(-32602, f"n must be an integer from 1 to {MAX_COUNTDOWN}")
+                raise InvalidParams(f"n must be an integer from 1 to {MAX_COUNTDOWN}")
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 1:
+                raise InvalidParams("delay must be a number of seconds from 0 to 1")
             connection = current_connection()
             for left in range(n, 0, -1):
                 if connection is not None:
                     connection.send_notification("countdown", {"left": left})
-                time.sleep(min(max(float(delay), 0.0), 1.0))
+                await asyncio.sleep(delay)
             return "liftoff"
 
         register(countdown)
 
         def log(text: Any) -> None:
-            """A notification from the page: keep it and tell every page."""
+            """A notification from the page: keep it and tell every page.
+
+            A plain method runs in a worker thread; ``kernel.send_notification`` works from any thread.
+            """
             self.logged.put(text)
             kernel.send_notification("logged", {"text": text})
 
@@ -96,7 +105,7 @@ class ClientExample:
 
 
 def create_kernel(**options: Any) -> RPCKernel:
-    """A kernel (not started) serving this example's methods and its folder (``/`` is client.html)."""
+    """A kernel (not started) serving this example's methods and this folder (``/`` forwards to client.html)."""
     kernel = RPCKernel(static_dir=str(HERE), **options)
     kernel.register_plugin(ClientExample(), name="client_example")
     return kernel
