@@ -434,14 +434,16 @@ class RPCKernel:
         limit = self.limits.max_send_buffer
         for connection in list(connections):
             websocket = connection.websocket
+            transport = websocket.transport
+            if transport is None or transport.is_closing():
+                continue  # dropped or leaving: writing would only make asyncio complain
             try:
                 websocket.protocol.send_text(text.encode())
                 websocket.send_data()
             except Exception as exc:  # closing or closed: the client is gone, nothing to deliver to
                 self.log.debug("notification not delivered", connection=connection.id, reason=str(exc))
                 continue
-            transport = websocket.transport
-            if transport is not None and transport.get_write_buffer_size() > limit:
+            if transport.get_write_buffer_size() > limit:
                 self.log.warning(
                     "closing connection: client is not reading",
                     connection=connection.id,

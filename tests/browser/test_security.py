@@ -1,0 +1,152 @@
+"""Who may talk to a kernel from a browser: its own pages (token traded for a cookie), not pages of other origins."""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sidegears import RPCKernel, hookimpl
+
+from .helpers import PAGES, open_page, page_url
+
+# A page that opens a raw WebSocket and reports what happened: ["open", "close:1000"] or ["error", "close:1006"].
+TRY_OPEN = """(url) => new Promise((resolve) => {
+    const events = [];
+    const timer = setTimeout(() => resolve([...events, 'timeout']), 8000);
+    let ws;
+    try { ws = new WebSocket(url); } catch (e) { clearTimeout(timer); resolve(['throw: ' + e.message]); return; }
+    ws.onopen = () => { events.push('open'); ws.close(1000); };
+    ws.onerror = () => events.push('error');
+    ws.onclose = (event) => { events.push('close:' + event.code); clearTimeout(timer); resolve(events); };
+})"""
+
+FOREIGN_PAGE = "<!doctype html><meta charset=utf-8><title>another site</title><p>not the kernel's page</p>"
+
+
+class ConnectCounter:
+    """Counts websocket connections the kernel accepted."""
+
+    def __init__(self) -> None:
+        self.origins: list[str | None] = []
+
+    @hookimpl
+    def on_connect(self, connection: Any) -> None:
+        self.origins.append(connection.request.headers.get("Origin"))
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def foreign_origin(tmp_path: Path) -> Iterator[str]:
+    """Another local web server (127.0.0.1, its own port): a different origin from any kernel."""
+    (tmp_path / "foreign.html").write_text(FOREIGN_PAGE)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def counter() -> ConnectCounter:
+    """A fresh connection counter plugin."""
+    return ConnectCounter()
+
+
+@pytest.fixture
+def make_kernel(start_kernel: Callable[..., RPCKernel], counter: ConnectCounter) -> Callable[..., RPCKernel]:
+    """Start a kernel serving tests/browser/pages, token on, counting its connections."""
+
+    def make(**options: Any) -> RPCKernel:
+        kernel = RPCKernel(static_dir=str(PAGES), block_plugins=["browser"], **options)
+        kernel.register_plugin(counter, name="counter")
+        return start_kernel(kernel)
+
+    return make
+
+
+def test_foreign_page_cannot_connect(
+    page: Any, make_kernel: Callable[..., RPCKernel], foreign_origin: str, counter: ConnectCounter
+) -> None:
+    """A page of another origin fails to open the kernel's websocket even with the token (or the cookie), while the kernel's own page succeeds."""
+    kernel = make_kernel()
+    own_ws = f"ws://127.0.0.1:{kernel.port}/"
+
+    open_page(page, kernel, "/umd.html")  # sets the token cookie in this browser context
+    assert page.evaluate(TRY_OPEN, own_ws) == ["open", "close:1000"]
+    assert page.evaluate(TRY_OPEN, kernel.url) == ["open", "close:1000"]
+    assert counter.origins.count(f"http://127.0.0.1:{kernel.port}") >= 3  # the page's client, then the two above
+
+    before = len(counter.origins)
+    response = page.goto(f"{foreign_origin}/foreign.html")
+    assert response is not None and response.status == 200
+    for url in (kernel.url, own_ws, own_ws.replace("127.0.0.1", "localhost")):
+        events = page.evaluate(TRY_OPEN, url)
+        assert "open" not in events and events[-1] == "close:1006", (url, events)
+    assert len(counter.origins) == before, "the kernel must not accept a handshake from a foreign origin"
+
+
+def test_allowed_origin_can_connect(
+    page: Any, make_kernel: Callable[..., RPCKernel], foreign_origin: str, counter: ConnectCounter
+) -> None:
+    """The same foreign page connects once its origin is in allowed_origins and it has the token (the control case)."""
+    kernel = make_kernel(allowed_origins=[foreign_origin])
+    page.goto(f"{foreign_origin}/foreign.html")
+    assert page.evaluate(TRY_OPEN, kernel.url) == ["open", "close:1000"]
+    assert counter.origins == [foreign_origin]
+    events = page.evaluate(TRY_OPEN, f"ws://127.0.0.1:{kernel.port}/?token=wrong-token-0123456789")
+    assert "open" not in events, "an allowed origin still needs the token"
+
+
+def test_pages_need_the_token(page: Any, make_kernel: Callable[..., RPCKernel]) -> None:
+    """Kernel pages opened without the token, or with a wrong one, get 403; the client bundles are public."""
+    kernel = make_kernel()
+    for url in (
+        f"http://127.0.0.1:{kernel.port}/",
+        f"http://127.0.0.1:{kernel.port}/umd.html",
+        page_url(kernel, "/umd.html", token="wrong-token-0123456789"),
+    ):
+        response = page.goto(url)
+        assert response is not None and response.status == 403, url
+        assert "connected" not in page.content()
+    response = page.goto(f"http://127.0.0.1:{kernel.port}/sidegears.js")
+    assert response is not None and response.status == 200
+
+
+def test_token_cookie_is_hidden_from_scripts(page: Any, make_kernel: Callable[..., RPCKernel]) -> None:
+    """After the redirect the token is neither in the address nor readable by the page's scripts (HttpOnly), yet the client connects."""
+    kernel = make_kernel()
+    open_page(page, kernel, "/esm.html")
+    page.wait_for_function("document.getElementById('status').textContent !== 'loading'")
+    assert page.text_content("#status") == "connected"
+    assert page.url == f"http://127.0.0.1:{kernel.port}/esm.html"
+    assert kernel.token not in page.evaluate("document.cookie + location.href + document.documentElement.outerHTML")
+    cookies = page.context.cookies()
+    assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [
+        (f"sidegears_token_{kernel.port}", True, "Strict")
+    ]
+
+
+def test_foreign_host_header_is_refused(make_kernel: Callable[..., RPCKernel]) -> None:
+    """A request naming another host (DNS rebinding) gets 403 even with the right token."""
+    kernel = make_kernel()
+    connection = http.client.HTTPConnection("127.0.0.1", kernel.port, timeout=5)
+    try:
+        connection.request("GET", f"/umd.html?token={kernel.token}", headers={"Host": f"evil.example:{kernel.port}"})
+        assert connection.getresponse().status == 403
+    finally:
+        connection.close()
