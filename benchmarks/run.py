@@ -374,6 +374,7 @@ async def run(args: argparse.Namespace) -> int:
     missed: list[str] = []
     failed: list[str] = []
     started = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     candidate_label = args.candidate if args.candidate == "kernel" else "baseline 2"
     scenarios = [s for s in SCENARIOS.values() if s.name in args.selected]
     with contextlib.ExitStack() as stack:
@@ -398,7 +399,9 @@ async def run(args: argparse.Namespace) -> int:
     if "scale" in args.selected:
         log("scale: " + ", ".join(map(str, SCALE_CLIENTS[mode])) + " clients")
         report += ["## Scale", "", await scale_section(args, mode), ""]
-    report += [f"Wall time: {time.monotonic() - started:.0f} s.", ""]
+    report += [f"Wall time: {time.monotonic() - started:.0f} s. Load average (1 min) at the start "
+               f"{load_at_start:.2f}, at the end {os.getloadavg()[0]:.2f}: other work on the "
+               f"machine shows here.", ""]
     if missed:
         report += ["Missed targets:", ""] + [f"- {item}" for item in missed] + [""]
     if failed:

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -119,17 +120,17 @@ async def wait_for_stop() -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    # A thread blocked in readline() holds no GIL, so it costs the loop nothing.
-    stdin_closed = loop.run_in_executor(None, _answer_runner)
-    stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait([stdin_closed, stopped], return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
 
+    def answer_runner() -> None:
+        for line in sys.stdin:
+            if line.strip() == "cpu":
+                print(f"CPU {time.process_time()}", flush=True)
+        loop.call_soon_threadsafe(stop.set)
 
-def _answer_runner() -> None:
-    for line in sys.stdin:
-        if line.strip() == "cpu":
-            print(f"CPU {time.process_time()}", flush=True)
+    # A daemon thread blocked in readline() holds no GIL, so it costs the loop
+    # nothing, and it does not keep the process alive after a SIGTERM.
+    threading.Thread(target=answer_runner, name="runner-requests", daemon=True).start()
+    await stop.wait()
 
 
 def process_stats() -> dict[str, int]:

@@ -17,21 +17,19 @@ where ``create_kernel(**options)`` returns an :class:`RPCKernel` (not started).
 from __future__ import annotations
 
 import argparse
-import os
 import runpy
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import quote
+from typing import Any
 
 from . import __version__
 from .kernel import RPCKernel
 
-__all__ = ["main", "run_app", "serve", "add_serve_arguments", "page_url", "websocket_url"]
+__all__ = ["main", "run_app", "serve", "add_serve_arguments"]
 
 KernelFactory = Callable[..., RPCKernel]
 
@@ -120,32 +118,20 @@ def run_app(create_kernel: KernelFactory, argv: Sequence[str] | None = None, *, 
 def serve(create_kernel: KernelFactory, *, host: str = "127.0.0.1", port: int = 0, open_window: bool = True) -> int:
     """Start the kernel ``create_kernel(**options)`` returns, show the app, and serve until it stops.
 
-    With ``open_window``, the app's window is opened through ``kernel.launch()``
-    (the browser plugin's) and the kernel stops when the window closes. Without
-    it, or with no browser plugin or no display, the page's address is printed
-    and the kernel serves until Ctrl-C (or SIGTERM). Returns the exit status.
+    With ``open_window``, the browser plugin opens the app's window
+    (``kernel.launch()``) and the kernel stops once the window is closed.
+    Without it, or when no window can open (no browser plugin, no display,
+    no browser), the addresses are printed and the kernel serves until
+    Ctrl-C (or SIGTERM). Returns the exit status.
     """
-    # Without a window the browser plugin has nothing to do: block it so it cannot open one.
+    # Without a window the browser plugin has nothing to do: block it so that nothing can open one.
     kernel = create_kernel(**({} if open_window else {"block_plugins": ["browser"]}))
-    launch = getattr(kernel, "launch", None) if open_window else None
-    why_no_window = None
-    if open_window and not callable(launch):
-        why_no_window = "the browser plugin is not loaded"
-    elif open_window and not _has_display():
-        why_no_window = "no display"
-    with_window = open_window and why_no_window is None
     with _sigterm_as_keyboard_interrupt():
         try:
-            kernel.start(host, port, close_on_disconnect=with_window)
+            kernel.start(host, port)
             _print_addresses(kernel)
-            if with_window:
-                assert callable(launch)
-                try:
-                    launch()
-                except Exception as exc:  # no browser found, webruntime failed...: the page still works
-                    why_no_window = f"{type(exc).__name__}: {exc}"
-            if why_no_window is not None and open_window:
-                print(f"No window opened ({why_no_window}).", flush=True)
+            if open_window:
+                _open_window(kernel)
             print("Press Ctrl-C to stop.", flush=True)
             kernel.wait_until_closed()
         except KeyboardInterrupt:
@@ -155,38 +141,23 @@ def serve(create_kernel: KernelFactory, *, host: str = "127.0.0.1", port: int = 
     return 0
 
 
-def _token(kernel: RPCKernel) -> str | None:
-    """The per-launch token clients must present, if the kernel has one."""
-    token = getattr(kernel, "token", None)
-    if not isinstance(token, str):
-        token = kernel.options.get("token")
-    return token if isinstance(token, str) and token else None
-
-
-def websocket_url(kernel: RPCKernel) -> str:
-    """The address a client connects to, with the kernel's token when it has one."""
-    assert kernel.url is not None, "the kernel is not started"
-    token = _token(kernel)
-    return kernel.url + (f"?token={quote(token)}" if token else "")
-
-
-def page_url(kernel: RPCKernel) -> str:
-    """The address of the app's page (its ``static_dir``), with the kernel's token when it has one."""
-    url = websocket_url(kernel)
-    return "https" + url[3:] if url.startswith("wss:") else "http" + url[2:]
+def _open_window(kernel: RPCKernel) -> None:
+    launch = getattr(kernel, "launch", None)  # added by the browser plugin
+    if not callable(launch):
+        print("No window opened: the browser plugin is not loaded.", flush=True)
+        return
+    window = launch()  # prints the reason itself when it cannot open one
+    if getattr(window, "opened", False):
+        # The app lives as long as its window: once it closes and no client
+        # comes back (a reload does) within reconnect_grace, the kernel stops.
+        kernel.close_on_disconnect = True
 
 
 def _print_addresses(kernel: RPCKernel) -> None:
     print("SideGears app running")
     if kernel.plugin_manager.get_plugin("static") is not None:
-        print(f"  page:      {page_url(kernel)}")
-    print(f"  websocket: {websocket_url(kernel)}", flush=True)
-
-
-def _has_display() -> bool:
-    if sys.platform.startswith("linux") or "bsd" in sys.platform:
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True  # Windows and macOS always have a desktop for a logged-in user
+        print(f"  page:      {kernel.http_url}")
+    print(f"  websocket: {kernel.url}", flush=True)
 
 
 @contextmanager

@@ -96,6 +96,19 @@ def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def launch_window(kernel: RPCKernel, url: str | None, runtime: str | None, options: dict[str, Any]) -> Any:
+    """``kernel.launch()`` was called (or ``RPCKernel(launch=...)`` at start): open the UI.
+
+    ``url`` is None (the kernel's own page, ``kernel.http_url``, token
+    included), a path on the kernel, or a full URL; ``runtime`` None for the
+    plugin's default, a webruntime name or a browser executable; ``options``
+    the other keyword arguments. Return a handle for the window (the browser
+    plugin's ``Window``). First result wins. Synchronous: callable from any
+    thread.
+    """
+
+
 # -- connections -------------------------------------------------------------
 
 

@@ -171,6 +171,20 @@ class RPCKernel:
         """Shorten long values in logged messages (see the message_log plugin)."""
         self.trim_log_values = bool(enabled)
 
+    def launch(self, url: str | None = None, runtime: str | None = None, **options: Any) -> Any:
+        """Open the app's UI in a window or browser (the ``browser`` plugin); return its handle.
+
+        ``url`` defaults to the kernel's own page (``http_url``, token
+        included). Without a display or a browser the plugin prints the URL
+        instead and the handle says ``opened=False``.
+        """
+        if self._server is None or self.port is None:
+            raise RuntimeError("start the kernel before launching its window")
+        window = self.hook.launch_window(kernel=self, url=url, runtime=runtime, options=options)
+        if window is None:
+            raise RuntimeError("no plugin opens windows (is the 'browser' plugin blocked?)")
+        return window
+
     # -- state -------------------------------------------------------------------
 
     @property

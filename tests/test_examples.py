@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,18 @@ import pytest
 import pytest_asyncio
 
 from sidegears import RPCError, RPCKernel
+from sidegears.default_plugins.methods import registered_methods
 from sidegears.examples.demo import app as demo_app
 from sidegears.examples.notifications import app as notifications_app
 from sidegears.testing import RPCTestClient
 
 INVALID_PARAMS = -32602
-METHOD_NOT_FOUND = -32601
+
+
+def connect(kernel: RPCKernel) -> AbstractAsyncContextManager[RPCTestClient]:
+    """A test client connected to a started kernel."""
+    assert kernel.url is not None, "the kernel is not started"
+    return RPCTestClient.connect(kernel.url)
 
 
 @pytest_asyncio.fixture
@@ -57,14 +64,14 @@ async def notifications_named(rpc: RPCTestClient, method: str, count: int) -> li
 
 async def test_demo_multiply(demo: RPCKernel) -> None:
     """The demo's multiply answers by position and by name."""
-    async with RPCTestClient.connect(demo.url) as rpc:
+    async with connect(demo) as rpc:
         assert await rpc.call("multiply", [6, 7]) == 42
         assert await rpc.call("multiply", {"a": 1.5, "b": 4}) == 6.0
 
 
 async def test_demo_getcwd(demo: RPCKernel) -> None:
     """The demo's getcwd returns the kernel's working directory."""
-    async with RPCTestClient.connect(demo.url) as rpc:
+    async with connect(demo) as rpc:
         assert await rpc.call("getcwd") == os.getcwd()
 
 
@@ -73,7 +80,7 @@ async def test_demo_scandir(demo: RPCKernel, tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("12345")
     (tmp_path / "a.txt").write_text("")
     (tmp_path / "sub").mkdir()
-    async with RPCTestClient.connect(demo.url) as rpc:
+    async with connect(demo) as rpc:
         result = await rpc.call("scandir", [str(tmp_path)])
         assert result["status"] == "OK"
         assert [f["name"] for f in result["folders"]] == ["sub"]
@@ -85,21 +92,22 @@ async def test_demo_scandir(demo: RPCKernel, tmp_path: Path) -> None:
 
 async def test_demo_quit_stops_the_kernel(demo: RPCKernel) -> None:
     """The demo's quit answers, then the kernel stops."""
-    async with RPCTestClient.connect(demo.url) as rpc:
+    async with connect(demo) as rpc:
         assert await rpc.call("quit") is None
         await asyncio.wait_for(demo.wait_closed(), 10)
     assert not demo.is_serving
 
 
 async def test_demo_methods_belong_to_its_kernel(demo: RPCKernel) -> None:
-    """The demo registers its methods per kernel: another kernel in the process does not serve them."""
+    """The demo registers its functions for its own kernel only: another kernel in the process does not serve them."""
     other = RPCKernel(token=False)
     await other.astart("127.0.0.1", 0)
     try:
-        async with RPCTestClient.connect(other.url) as rpc:
-            with pytest.raises(RPCError) as info:
-                await rpc.call("multiply", [6, 7])
-            assert info.value.code == METHOD_NOT_FOUND
+        for name in ("multiply", "getcwd", "scandir"):
+            function = getattr(demo_app, name)
+            assert registered_methods(demo)[name] is function
+            # Other tests may serve a function of the same name to every kernel (@rpc_method), never the demo's.
+            assert registered_methods(other).get(name) is not function
     finally:
         await other.astop()
 
@@ -109,7 +117,7 @@ def test_examples_serve_their_own_folder() -> None:
     for app in (demo_app, notifications_app):
         kernel = app.create_kernel(token=False)
         folder = Path(kernel.options["static_dir"])
-        assert folder == Path(app.__file__).parent
+        assert app.__file__ is not None and folder == Path(app.__file__).parent
         assert '<script src="/sidegears.js"></script>' in (folder / "index.html").read_text(encoding="utf-8")
 
 
@@ -134,14 +142,14 @@ async def test_demo_page_is_served_over_http(demo: RPCKernel) -> None:
 
 async def test_clock_notifications(notifications: RPCKernel) -> None:
     """The clock task pushes 'clock' notifications with the time, without being asked."""
-    async with RPCTestClient.connect(notifications.url) as rpc:
+    async with connect(notifications) as rpc:
         ticks = await notifications_named(rpc, "clock", 2)
         assert all(len(tick["time"]) == len("2024-01-01T12:00:00") for tick in ticks)
 
 
 async def test_long_task_pushes_progress_from_a_thread(notifications: RPCKernel) -> None:
     """long_task, running in a worker thread, pushes one 'progress' notification per step, in order."""
-    async with RPCTestClient.connect(notifications.url) as rpc:
+    async with connect(notifications) as rpc:
         assert await rpc.call("long_task", {"steps": 3, "delay": 0}) == {"done": 3}
         progress = await notifications_named(rpc, "progress", 3)
         assert progress == [{"done": n, "total": 3} for n in (1, 2, 3)]
@@ -150,7 +158,7 @@ async def test_long_task_pushes_progress_from_a_thread(notifications: RPCKernel)
 @pytest.mark.parametrize("params", [{"steps": 0}, {"steps": True}, {"steps": 2, "delay": -1}, {"steps": 10**6}])
 async def test_long_task_refuses_bad_params(notifications: RPCKernel, params: dict[str, Any]) -> None:
     """long_task answers bad steps or delay with Invalid params."""
-    async with RPCTestClient.connect(notifications.url) as rpc:
+    async with connect(notifications) as rpc:
         with pytest.raises(RPCError) as info:
             await rpc.call("long_task", params)
         assert info.value.code == INVALID_PARAMS

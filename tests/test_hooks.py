@@ -326,3 +326,27 @@ async def test_unimplemented_hooks_are_skipped() -> None:
         assert len(kernel._hooks.on_notify) == 1
         kernel.unregister_plugin(recorder)
         assert kernel._hooks.on_notify == ()
+
+
+class FakeWindowOpener:
+    """A launch_window implementation that records the request instead of opening a browser."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    @hookimpl(tryfirst=True)
+    def launch_window(self, kernel, url, runtime, options):
+        self.calls.append((url, runtime, options))
+        return ("window", kernel.http_url)
+
+
+async def test_launch_window_serves_kernel_launch() -> None:
+    """kernel.launch() returns what the first launch_window implementation returns."""
+    opener = FakeWindowOpener()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(opener)
+        assert kernel.launch("/page", runtime="app", size=(800, 600)) == ("window", kernel.http_url)
+    assert opener.calls == [("/page", "app", {"size": (800, 600)})]
+    async with running_kernel(block_plugins=["browser"]) as kernel:
+        with pytest.raises(RuntimeError, match="no plugin opens windows"):
+            kernel.launch()

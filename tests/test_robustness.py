@@ -9,7 +9,6 @@ import random
 import tracemalloc
 import warnings
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect

@@ -6,6 +6,7 @@ suite runs (CI does it); these tests fail, not skip, when it is missing.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from sidegears.testing import RPCTestClient, running_kernel
 DISTRIBUTION = "sidegears-plugin-files"
 INSTALL_HINT = f"{DISTRIBUTION} is not installed: run `pip install ./plugins/{DISTRIBUTION}` from the repository root"
 METHOD_NOT_FOUND = -32601
+
+
+def connect(kernel: RPCKernel) -> AbstractAsyncContextManager[RPCTestClient]:
+    """A test client connected to a started kernel."""
+    assert kernel.url is not None, "the kernel is not started"
+    return RPCTestClient.connect(kernel.url)
 
 
 @pytest.fixture(autouse=True)
@@ -55,14 +62,14 @@ def test_plain_kernel_lists_the_plugin() -> None:
 async def test_plain_kernel_serves_the_plugin_methods(tmp_path: Path) -> None:
     """A kernel nobody told about the plugin serves files.list over a real websocket."""
     (tmp_path / "hello.txt").write_text("hi")
-    async with running_kernel(files_root=tmp_path) as kernel, RPCTestClient.connect(kernel.url) as rpc:
+    async with running_kernel(files_root=tmp_path) as kernel, connect(kernel) as rpc:
         listing = await rpc.call("files.list")
         assert [entry["name"] for entry in listing["entries"]] == ["hello.txt"]
 
 
 async def test_block_plugins_option_blocks_it() -> None:
     """RPCKernel(block_plugins=["files"]) neither lists the plugin nor serves its methods."""
-    async with running_kernel(block_plugins=["files"]) as kernel, RPCTestClient.connect(kernel.url) as rpc:
+    async with running_kernel(block_plugins=["files"]) as kernel, connect(kernel) as rpc:
         assert_blocked(kernel)
         with pytest.raises(RPCError) as info:
             await rpc.call("files.list")
@@ -72,7 +79,7 @@ async def test_block_plugins_option_blocks_it() -> None:
 async def test_environment_variable_blocks_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """SIDEGEARS_BLOCK_PLUGINS=files blocks the plugin for every kernel made while it is set."""
     monkeypatch.setenv(BLOCK_ENV_VAR, "files")
-    async with running_kernel() as kernel, RPCTestClient.connect(kernel.url) as rpc:
+    async with running_kernel() as kernel, connect(kernel) as rpc:
         assert_blocked(kernel)
         with pytest.raises(RPCError) as info:
             await rpc.call("files.list")

@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import queue
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sidegears import InvalidParams, RPCError, RPCKernel, current_connection, hookimpl
 from sidegears.cli import run_app

@@ -12,9 +12,10 @@ Run it with ``python examples/vue/app.py`` (``--port N``, ``--no-browser``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sidegears import InvalidParams, RPCKernel, hookimpl
 from sidegears.cli import run_app
@@ -39,7 +40,9 @@ class VueExample:
             """Send ``announcement`` {text, time} to every page; return how many pages are connected."""
             if not isinstance(text, str) or len(text) > MAX_TEXT:
                 raise InvalidParams(f"text must be a string of at most {MAX_TEXT} characters")
-            kernel.send_notification("announcement", {"text": text, "time": datetime.now().isoformat(timespec="seconds")})
+            kernel.send_notification(
+                "announcement", {"text": text, "time": datetime.now().isoformat(timespec="seconds")}
+            )
             return len(kernel.connections)
 
         register(announce)

@@ -39,7 +39,7 @@ plugin only opens (and, when the kernel stops, closes) the window.
 from __future__ import annotations
 
 import asyncio
-import functools
+import importlib
 import logging
 import os
 import shutil
@@ -55,23 +55,22 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .. import hookspecs
 from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from ..kernel import RPCKernel
 
 __all__ = [
-    "ENV_VAR",
     "DEFAULT_RUNTIME",
+    "ENV_VAR",
     "HEADLESS_FLAGS",
     "Window",
-    "launch",
-    "windows",
-    "has_display",
-    "page_url",
     "expand_runtime",
     "find_chromium",
+    "has_display",
+    "launch",
+    "page_url",
+    "windows",
 ]
 
 #: Environment variable choosing the browser when ``runtime`` is not given.
@@ -176,13 +175,14 @@ class Window:
             self._closing = True
             process = self.process
             if process is not None:
-                process.we_closed_it = True  # type: ignore[attr-defined]  (webruntime's log reads it)
-                if self._closer is not None:
-                    try:
-                        self._closer()
-                    except Exception as exc:  # webruntime's close: best effort
-                        log.debug("runtime close failed: %s", exc)
+                process.we_closed_it = True  # type: ignore[attr-defined]  # webruntime's log reads it
+                # Gently first (webruntime's own close kills after 0.2 s, orphaning the browser's children).
                 _terminate(process, self._own_group, timeout)
+            if self._closer is not None:
+                try:
+                    self._closer()
+                except Exception as exc:  # webruntime's close: best effort
+                    log.debug("runtime close failed: %s", exc)
             self._remove_temporary_files()
 
     def _remove_temporary_files(self) -> None:
@@ -193,30 +193,32 @@ class Window:
     def __enter__(self) -> Window:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
+        where = urlsplit(self.url)._replace(query="", fragment="").geturl()  # no token in logs
         if not self.opened:
-            return f"<Window not opened ({self.message}) {self.url}>"
+            return f"<Window not opened ({self.message}) {where}>"
         pid = f" pid={self.process.pid}" if self.process is not None else ""
-        return f"<Window {self.runtime}{pid} {self.url}>"
+        return f"<Window {self.runtime}{pid} {where}>"
 
 
 def _terminate(process: subprocess.Popen[bytes], own_group: bool, timeout: float) -> None:
     """End the browser: SIGTERM (it closes its own children), wait, SIGKILL; then end stragglers of its group."""
-    if process.poll() is None:
-        process.terminate()
+    if process.poll() is not None:
+        return  # it ended by itself (and closed its children); its group id may not be ours any more
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("browser process %s did not end", process.pid)
+            log.warning("browser process %s did not end", process.pid)
     if own_group and hasattr(os, "killpg"):
-        try:  # the process group made for it at start: only processes it started
+        try:  # the group made for it at start, a moment ago still led by it: only processes it started
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
@@ -245,8 +247,9 @@ def expand_runtime(runtime: str) -> list[str]:
         runtime = runtime.replace(separator, " ")
     names: list[str] = []
     for name in runtime.split():
-        name = _COMPAT.get(name.lower(), name.lower())
-        expanded = expand_runtime(_ALIASES[name]) if name in _ALIASES else [name]
+        lowered = name.lower()
+        lowered = _COMPAT.get(lowered, lowered)
+        expanded = expand_runtime(_ALIASES[lowered]) if lowered in _ALIASES else [lowered]
         for item in expanded:
             if not item.endswith(("-app", "-browser")) or item in ("-app", "-browser"):
                 raise ValueError(
@@ -268,10 +271,9 @@ def find_chromium() -> str | None:
         if path:
             return path
     try:  # webruntime knows the install locations of Windows and macOS
-        from webruntime import ChromeRuntime
-
-        finder = object.__new__(ChromeRuntime)  # no __init__: it would install signal handlers
-        return finder._get_exe()  # type: ignore[no-any-return]
+        finder = object.__new__(_webruntime().ChromeRuntime)  # no __init__: it would install signal handlers
+        exe = finder._get_exe()
+        return exe if isinstance(exe, str) else None
     except Exception:
         return None
 
@@ -407,6 +409,7 @@ def _launch_executable(
     command = [executable, *args]
     cleanup: list[str] = []
     if _chromium_like(executable):
+        profile: str | None
         if profile_dir is None or profile_dir is True:
             profile = tempfile.mkdtemp(prefix="sidegears-browser-")
             cleanup.append(profile)
@@ -466,10 +469,8 @@ _quiet_signal = types.SimpleNamespace(SIGINT=signal.SIGINT, SIGTERM=signal.SIGTE
 
 
 def _webruntime() -> Any:
-    import webruntime
-    from webruntime import _common
-
-    _common.signal = _quiet_signal  # type: ignore[attr-defined]
+    webruntime = importlib.import_module("webruntime")  # untyped: imported lazily, it creates ~/.webruntime
+    setattr(importlib.import_module("webruntime._common"), "signal", _quiet_signal)  # noqa: B010
     return webruntime
 
 
@@ -526,14 +527,6 @@ def _try_runtime(url: str, name: str, options: dict[str, Any]) -> Window | None:
 # -- the kernel's side ---------------------------------------------------------
 
 
-def _kernel_launch(kernel: RPCKernel) -> Any:
-    @functools.wraps(launch)
-    def kernel_launch(url: str | None = None, runtime: str | None = None, **options: Any) -> Window:
-        return launch(kernel, url, runtime, **options)
-
-    return kernel_launch
-
-
 def _launch_option(kernel: RPCKernel) -> dict[str, Any] | None:
     """``RPCKernel(launch=...)`` as keyword arguments for :func:`launch`, or None (no window)."""
     option = kernel.options.get("launch")
@@ -550,8 +543,6 @@ def _launch_option(kernel: RPCKernel) -> dict[str, Any] | None:
 
 @hookimpl
 async def on_startup(kernel: RPCKernel) -> None:
-    if not callable(getattr(type(kernel), "launch", None)):
-        kernel.launch = _kernel_launch(kernel)  # type: ignore[attr-defined]  (until RPCKernel has its own)
     options = _launch_option(kernel)
     if options is not None:
         await asyncio.to_thread(launch, kernel, **options)
@@ -565,8 +556,6 @@ async def on_shutdown(kernel: RPCKernel) -> None:
         await asyncio.gather(*(asyncio.to_thread(window.close) for window in windows))
 
 
-if hasattr(hookspecs, "launch_window"):  # once the kernel routes kernel.launch() through a hook
-
-    @hookimpl
-    def launch_window(kernel: RPCKernel, url: str | None, runtime: str | None, options: dict[str, Any]) -> Window:
-        return launch(kernel, url, runtime, **options)
+@hookimpl
+def launch_window(kernel: RPCKernel, url: str | None, runtime: str | None, options: dict[str, Any]) -> Window:
+    return launch(kernel, url, runtime, **options)

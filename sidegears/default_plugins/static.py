@@ -109,6 +109,7 @@ def process_http_request(kernel: RPCKernel, request: Any) -> Response | None:
     except UnicodeDecodeError:
         return not_found()
     name = path.lstrip("/")
+    file: Path | None
     if name in CLIENT_FILES:
         file = STATIC_PACKAGE_DIR / name
     else:

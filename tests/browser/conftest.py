@@ -1,30 +1,38 @@
-"""Browser end-to-end tests: real kernels on 127.0.0.1, driven from headless Chromium through Playwright (sync API).
+"""Browser end-to-end tests: real kernels on 127.0.0.1, driven from headless Chromium through Playwright (async API).
 
-One browser per session, a fresh context (cookies, storage) per test. Kernels
-run with ``kernel.start()`` on their own thread, so the Playwright sync API
-never meets a running event loop. The browser is ``/usr/bin/chromium``, or the
-path in ``SIDEGEARS_CHROMIUM``; the tests are skipped when Playwright or the
-browser is missing. Playwright's own browser downloads are never used.
+One browser for the whole session, a fresh context (cookies, storage) per
+test. The browser, the kernels and the tests share pytest-asyncio's session
+event loop: every test module here sets ``pytestmark =
+pytest.mark.asyncio(loop_scope="session")`` and every async fixture uses
+``loop_scope="session"``. (Playwright's sync API would keep its loop marked
+as running on the main thread for as long as the browser lives, which breaks
+every async test that runs after it, so it is not used.) Never block the loop
+in a test: blocking calls go through ``asyncio.to_thread``.
+
+The browser is ``/usr/bin/chromium``, or the path in ``SIDEGEARS_CHROMIUM``;
+the tests are skipped when Playwright or the browser is missing. Playwright's
+own browser downloads are never used.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from sidegears import RPCKernel
 
 from .helpers import TIMEOUT_MS
 
 try:
-    from playwright import sync_api
+    from playwright.async_api import async_playwright
 except ImportError:  # pragma: no cover - the tests are skipped
-    sync_api = None
+    async_playwright = None  # type: ignore[assignment]
 
 CHROMIUM = os.environ.get("SIDEGEARS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,64 +45,64 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
     """One headless Chromium for the whole session."""
-    if sync_api is None:
+    if async_playwright is None:
         pytest.skip("Playwright for Python is not installed (pip install playwright; no browser download needed)")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (set SIDEGEARS_CHROMIUM)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=30_000
         )
         try:
             yield browser
         finally:
-            browser.close()
+            await browser.close()
 
 
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
+@pytest_asyncio.fixture(loop_scope="session")
+async def context(browser: Any) -> AsyncIterator[Any]:
     """A fresh browser context (no cookies) for one test."""
-    context = browser.new_context()
+    context = await browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     try:
         yield context
     finally:
-        context.close()
+        await context.close()
 
 
-@pytest.fixture
-def page(context: Any) -> Iterator[Any]:
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(context: Any) -> AsyncIterator[Any]:
     """A page of the test's context; an uncaught JavaScript exception in it fails the test."""
-    page = context.new_page()
+    page = await context.new_page()
     page_errors: list[str] = []
     console: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.console_messages_seen = console  # for failing tests to show
     yield page
     assert not page_errors, f"uncaught errors in the page: {page_errors}; console: {console}"
 
 
-@pytest.fixture
-def start_kernel() -> Iterator[Callable[..., RPCKernel]]:
-    """Start kernels on 127.0.0.1, free port, token ON unless given; stop them after the test.
+@pytest_asyncio.fixture(loop_scope="session")
+async def start_kernel() -> AsyncIterator[Callable[..., Awaitable[RPCKernel]]]:
+    """Start kernels on 127.0.0.1, free port, on the test's loop; stop them after the test.
 
-    Call it with an RPCKernel (not started) or with keyword options for a new one.
+    ``await start_kernel(kernel)`` starts an RPCKernel built by the test;
+    ``await start_kernel(**options)`` builds one (token on unless ``token=False``).
     """
     kernels: list[RPCKernel] = []
 
-    def start(kernel: RPCKernel | None = None, **options: Any) -> RPCKernel:
+    async def start(kernel: RPCKernel | None = None, **options: Any) -> RPCKernel:
         if kernel is None:
             options.setdefault("block_plugins", ["browser"])
             kernel = RPCKernel(**options)
-        kernel.start("127.0.0.1", 0)
+        await kernel.astart("127.0.0.1", 0)
         kernels.append(kernel)
         return kernel
 
     yield start
-    for kernel in kernels:
-        kernel.stop(timeout=10)
+    for kernel in reversed(kernels):
+        await kernel.astop()

@@ -22,9 +22,9 @@ def page_url(kernel: RPCKernel, path: str = "/", token: str | None = None) -> st
     return f"http://127.0.0.1:{kernel.port}{path}" + (f"?token={token}" if token else "")
 
 
-def open_page(page: Any, kernel: RPCKernel, path: str = "/") -> Any:
+async def open_page(page: Any, kernel: RPCKernel, path: str = "/") -> Any:
     """Open a kernel page with its token (the kernel redirects and sets the cookie); return the final response."""
-    response = page.goto(page_url(kernel, path))
+    response = await page.goto(page_url(kernel, path))
     assert response is not None and response.status == 200, response and response.status
     assert "token=" not in page.url, "the kernel should have traded the token in the URL for a cookie"
     return response

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import queue
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from sidegears import RPCError, RPCKernel, current_connection, hookimpl
 
 from .helpers import PAGES, open_page
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PAGE_NAMES = ["umd.html", "esm.html"]
 APP_ERROR = 4321
 
 
 class Recorder:
-    """Test methods, and the notifications and connections the kernel saw (thread-safe queues)."""
+    """Test methods, and the client -> kernel notifications the kernel saw (its on_notify hook)."""
 
     def __init__(self) -> None:
-        self.notifications: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.notifications: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
     @hookimpl
     def register_methods(self, register: Callable[..., Any]) -> None:
@@ -54,11 +57,11 @@ class Recorder:
 
     @hookimpl
     def on_notify(self, message: Any) -> None:
-        self.notifications.put((message.method, message.params))
+        self.notifications.put_nowait((message.method, message.params))
 
-    def next_notification(self) -> tuple[str, Any]:
+    async def next_notification(self) -> tuple[str, Any]:
         """The next client -> kernel notification, waiting at most 5 s."""
-        return self.notifications.get(timeout=5)
+        return await asyncio.wait_for(self.notifications.get(), 5)
 
 
 @pytest.fixture
@@ -67,27 +70,27 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-@pytest.fixture
-def kernel(start_kernel: Callable[..., RPCKernel], recorder: Recorder) -> RPCKernel:
+@pytest_asyncio.fixture(loop_scope="session")
+async def kernel(start_kernel: Callable[..., Awaitable[RPCKernel]], recorder: Recorder) -> RPCKernel:
     """A kernel serving tests/browser/pages with the default (random) token and the recorder plugin."""
     kernel = RPCKernel(static_dir=str(PAGES), block_plugins=["browser"])
     kernel.register_plugin(recorder, name="recorder")
     assert kernel.token, "the token must be on by default"
-    return start_kernel(kernel)
+    return await start_kernel(kernel)
 
 
-@pytest.fixture(params=PAGE_NAMES)
-def client_page(request: pytest.FixtureRequest, page: Any, kernel: RPCKernel) -> Any:
+@pytest_asyncio.fixture(loop_scope="session", params=PAGE_NAMES)
+async def client_page(request: pytest.FixtureRequest, page: Any, kernel: RPCKernel) -> Any:
     """The UMD or the ESM test page, opened with the kernel's token and connected."""
-    open_page(page, kernel, "/" + request.param)
-    page.wait_for_function("document.getElementById('status').textContent !== 'loading'")
-    assert page.text_content("#status") == "connected"
+    await open_page(page, kernel, "/" + request.param)
+    await page.wait_for_function("document.getElementById('status').textContent !== 'loading'")
+    assert await page.text_content("#status") == "connected"
     return page
 
 
-def test_requests(client_page: Any) -> None:
+async def test_requests(client_page: Any) -> None:
     """sendRequest with positional and named params, the requester proxy (dotted names too) and concurrent calls resolve."""
-    results = client_page.evaluate(
+    results = await client_page.evaluate(
         """async () => [
             await client.sendRequest('multiply', [6, 7]),
             await client.sendRequest('multiply', {a: 1.5, b: 4}),
@@ -100,32 +103,34 @@ def test_requests(client_page: Any) -> None:
     assert results == [42, 6.0, 9, 3, [10, 20, 30, 40, 50], True]
 
 
-def test_kernel_notifications(client_page: Any, kernel: RPCKernel) -> None:
+async def test_kernel_notifications(client_page: Any, kernel: RPCKernel) -> None:
     """Notifications the kernel broadcasts or sends to one connection reach onNotify and show in the DOM."""
     kernel.send_notification("news", {"headline": "hello", "n": 1})
-    client_page.wait_for_function("window.received.some((m) => m.method === 'news')")
-    assert client_page.evaluate("window.received") == [{"method": "news", "params": {"headline": "hello", "n": 1}}]
-    assert client_page.text_content("#notifications li") == 'news {"headline":"hello","n":1}'
+    await client_page.wait_for_function("window.received.some((m) => m.method === 'news')")
+    assert await client_page.evaluate("window.received") == [
+        {"method": "news", "params": {"headline": "hello", "n": 1}}
+    ]
+    assert await client_page.text_content("#notifications li") == 'news {"headline":"hello","n":1}'
 
-    assert client_page.evaluate("client.requester.notify_me(3)") == 3
-    client_page.wait_for_function("window.received.filter((m) => m.method === 'tick').length === 3")
-    ticks = client_page.evaluate("window.received.filter((m) => m.method === 'tick').map((m) => m.params.n)")
+    assert await client_page.evaluate("client.requester.notify_me(3)") == 3
+    await client_page.wait_for_function("window.received.filter((m) => m.method === 'tick').length === 3")
+    ticks = await client_page.evaluate("window.received.filter((m) => m.method === 'tick').map((m) => m.params.n)")
     assert ticks == [0, 1, 2]
 
 
-def test_client_notifications(client_page: Any, recorder: Recorder) -> None:
+async def test_client_notifications(client_page: Any, recorder: Recorder) -> None:
     """sendNotification and the notifier proxy reach the kernel (its on_notify hook) with their params."""
-    client_page.evaluate("client.notifier.note('hi', 2)")
-    assert recorder.next_notification() == ("note", ["hi", 2])
-    client_page.evaluate("client.sendNotification('settings.changed', {theme: 'dark'})")
-    assert recorder.next_notification() == ("settings.changed", {"theme": "dark"})
-    client_page.evaluate("client.notifier.settings.reset()")
-    assert recorder.next_notification() == ("settings.reset", [])
+    await client_page.evaluate("client.notifier.note('hi', 2)")
+    assert await recorder.next_notification() == ("note", ["hi", 2])
+    await client_page.evaluate("client.sendNotification('settings.changed', {theme: 'dark'})")
+    assert await recorder.next_notification() == ("settings.changed", {"theme": "dark"})
+    await client_page.evaluate("client.notifier.settings.reset()")
+    assert await recorder.next_notification() == ("settings.reset", [])
 
 
-def test_errors(client_page: Any) -> None:
+async def test_errors(client_page: Any) -> None:
     """Error replies reject with an RPCError carrying code, message and data; unknown methods and bad params too."""
-    errors = client_page.evaluate(
+    errors = await client_page.evaluate(
         """async () => {
             const caught = async (promise) => {
                 try { await promise; return 'resolved'; } catch (e) {
@@ -156,9 +161,9 @@ def test_errors(client_page: Any) -> None:
     assert "a bug" not in str(errors["crash"]), "without debug, a method's exception text must not reach the client"
 
 
-def test_kernel_calls_client(client_page: Any) -> None:
+async def test_kernel_calls_client(client_page: Any) -> None:
     """A method registered in the page answers the kernel's connection.call, and the kernel's method returns it."""
-    result = client_page.evaluate(
+    result = await client_page.evaluate(
         """async () => {
             const unregister = client.register('double', (x) => x * 2);
             try { return await client.requester.ask(21); } finally { unregister(); }
@@ -167,9 +172,9 @@ def test_kernel_calls_client(client_page: Any) -> None:
     assert result == 42
 
 
-def test_second_client_uses_the_cookie(client_page: Any, kernel: RPCKernel) -> None:
+async def test_second_client_uses_the_cookie(client_page: Any, kernel: RPCKernel) -> None:
     """createClient().connect() without url or token opens the page's own kernel (the cookie carries the token)."""
-    result = client_page.evaluate(
+    result = await client_page.evaluate(
         """async () => {
             const other = lib.createClient();
             await other.connect();

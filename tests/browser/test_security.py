@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http.client
 import http.server
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ import pytest
 from sidegears import RPCKernel, hookimpl
 
 from .helpers import PAGES, open_page, page_url
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 # A page that opens a raw WebSocket and reports what happened: ["open", "close:1000"] or ["error", "close:1006"].
 TRY_OPEN = """(url) => new Promise((resolve) => {
@@ -68,85 +71,95 @@ def counter() -> ConnectCounter:
 
 
 @pytest.fixture
-def make_kernel(start_kernel: Callable[..., RPCKernel], counter: ConnectCounter) -> Callable[..., RPCKernel]:
+def make_kernel(
+    start_kernel: Callable[..., Awaitable[RPCKernel]], counter: ConnectCounter
+) -> Callable[..., Awaitable[RPCKernel]]:
     """Start a kernel serving tests/browser/pages, token on, counting its connections."""
 
-    def make(**options: Any) -> RPCKernel:
+    async def make(**options: Any) -> RPCKernel:
         kernel = RPCKernel(static_dir=str(PAGES), block_plugins=["browser"], **options)
         kernel.register_plugin(counter, name="counter")
-        return start_kernel(kernel)
+        return await start_kernel(kernel)
 
     return make
 
 
-def test_foreign_page_cannot_connect(
-    page: Any, make_kernel: Callable[..., RPCKernel], foreign_origin: str, counter: ConnectCounter
+async def test_foreign_page_cannot_connect(
+    page: Any, make_kernel: Callable[..., Awaitable[RPCKernel]], foreign_origin: str, counter: ConnectCounter
 ) -> None:
     """A page of another origin fails to open the kernel's websocket even with the token (or the cookie), while the kernel's own page succeeds."""
-    kernel = make_kernel()
+    kernel = await make_kernel()
     own_ws = f"ws://127.0.0.1:{kernel.port}/"
 
-    open_page(page, kernel, "/umd.html")  # sets the token cookie in this browser context
-    assert page.evaluate(TRY_OPEN, own_ws) == ["open", "close:1000"]
-    assert page.evaluate(TRY_OPEN, kernel.url) == ["open", "close:1000"]
+    await open_page(page, kernel, "/umd.html")  # sets the token cookie in this browser context
+    assert await page.evaluate(TRY_OPEN, own_ws) == ["open", "close:1000"]
+    assert await page.evaluate(TRY_OPEN, kernel.url) == ["open", "close:1000"]
     assert counter.origins.count(f"http://127.0.0.1:{kernel.port}") >= 3  # the page's client, then the two above
 
     before = len(counter.origins)
-    response = page.goto(f"{foreign_origin}/foreign.html")
+    response = await page.goto(f"{foreign_origin}/foreign.html")
     assert response is not None and response.status == 200
     for url in (kernel.url, own_ws, own_ws.replace("127.0.0.1", "localhost")):
-        events = page.evaluate(TRY_OPEN, url)
+        events = await page.evaluate(TRY_OPEN, url)
         assert "open" not in events and events[-1] == "close:1006", (url, events)
     assert len(counter.origins) == before, "the kernel must not accept a handshake from a foreign origin"
 
 
-def test_allowed_origin_can_connect(
-    page: Any, make_kernel: Callable[..., RPCKernel], foreign_origin: str, counter: ConnectCounter
+async def test_allowed_origin_can_connect(
+    page: Any, make_kernel: Callable[..., Awaitable[RPCKernel]], foreign_origin: str, counter: ConnectCounter
 ) -> None:
     """The same foreign page connects once its origin is in allowed_origins and it has the token (the control case)."""
-    kernel = make_kernel(allowed_origins=[foreign_origin])
-    page.goto(f"{foreign_origin}/foreign.html")
-    assert page.evaluate(TRY_OPEN, kernel.url) == ["open", "close:1000"]
+    kernel = await make_kernel(allowed_origins=[foreign_origin])
+    await page.goto(f"{foreign_origin}/foreign.html")
+    assert await page.evaluate(TRY_OPEN, kernel.url) == ["open", "close:1000"]
     assert counter.origins == [foreign_origin]
-    events = page.evaluate(TRY_OPEN, f"ws://127.0.0.1:{kernel.port}/?token=wrong-token-0123456789")
+    events = await page.evaluate(TRY_OPEN, f"ws://127.0.0.1:{kernel.port}/?token=wrong-token-0123456789")
     assert "open" not in events, "an allowed origin still needs the token"
 
 
-def test_pages_need_the_token(page: Any, make_kernel: Callable[..., RPCKernel]) -> None:
+async def test_pages_need_the_token(page: Any, make_kernel: Callable[..., Awaitable[RPCKernel]]) -> None:
     """Kernel pages opened without the token, or with a wrong one, get 403; the client bundles are public."""
-    kernel = make_kernel()
+    kernel = await make_kernel()
     for url in (
         f"http://127.0.0.1:{kernel.port}/",
         f"http://127.0.0.1:{kernel.port}/umd.html",
         page_url(kernel, "/umd.html", token="wrong-token-0123456789"),
     ):
-        response = page.goto(url)
+        response = await page.goto(url)
         assert response is not None and response.status == 403, url
-        assert "connected" not in page.content()
-    response = page.goto(f"http://127.0.0.1:{kernel.port}/sidegears.js")
+        assert "connected" not in await page.content()
+    response = await page.goto(f"http://127.0.0.1:{kernel.port}/sidegears.js")
     assert response is not None and response.status == 200
 
 
-def test_token_cookie_is_hidden_from_scripts(page: Any, make_kernel: Callable[..., RPCKernel]) -> None:
+async def test_token_cookie_is_hidden_from_scripts(page: Any, make_kernel: Callable[..., Awaitable[RPCKernel]]) -> None:
     """After the redirect the token is neither in the address nor readable by the page's scripts (HttpOnly), yet the client connects."""
-    kernel = make_kernel()
-    open_page(page, kernel, "/esm.html")
-    page.wait_for_function("document.getElementById('status').textContent !== 'loading'")
-    assert page.text_content("#status") == "connected"
+    kernel = await make_kernel()
+    await open_page(page, kernel, "/esm.html")
+    await page.wait_for_function("document.getElementById('status').textContent !== 'loading'")
+    assert await page.text_content("#status") == "connected"
     assert page.url == f"http://127.0.0.1:{kernel.port}/esm.html"
-    assert kernel.token not in page.evaluate("document.cookie + location.href + document.documentElement.outerHTML")
-    cookies = page.context.cookies()
+    assert kernel.token not in await page.evaluate(
+        "document.cookie + location.href + document.documentElement.outerHTML"
+    )
+    cookies = await page.context.cookies()
     assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [
         (f"sidegears_token_{kernel.port}", True, "Strict")
     ]
 
 
-def test_foreign_host_header_is_refused(make_kernel: Callable[..., RPCKernel]) -> None:
+async def test_foreign_host_header_is_refused(make_kernel: Callable[..., Awaitable[RPCKernel]]) -> None:
     """A request naming another host (DNS rebinding) gets 403 even with the right token."""
-    kernel = make_kernel()
-    connection = http.client.HTTPConnection("127.0.0.1", kernel.port, timeout=5)
-    try:
-        connection.request("GET", f"/umd.html?token={kernel.token}", headers={"Host": f"evil.example:{kernel.port}"})
-        assert connection.getresponse().status == 403
-    finally:
-        connection.close()
+    kernel = await make_kernel()
+
+    def get(host: str) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", kernel.port, timeout=5)
+        try:
+            connection.request("GET", f"/umd.html?token={kernel.token}", headers={"Host": host})
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    # http.client blocks: run it off the loop the kernel serves on.
+    assert await asyncio.to_thread(get, f"evil.example:{kernel.port}") == 403
+    assert await asyncio.to_thread(get, f"127.0.0.1:{kernel.port}") == 302

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,12 @@ from sidegears.testing import RPCTestClient, running_kernel
 from sidegears_plugin_files.errors import FilesErrorCode
 
 INVALID_PARAMS = -32602
+
+
+def connect(kernel: RPCKernel) -> AbstractAsyncContextManager[RPCTestClient]:
+    """A test client connected to a started kernel."""
+    assert kernel.url is not None, "the kernel is not started"
+    return RPCTestClient.connect(kernel.url)
 
 
 async def call_error(rpc: RPCTestClient, method: str, params: Any) -> RPCError:
@@ -177,7 +184,9 @@ async def test_max_bytes_from_the_client(rpc: RPCTestClient) -> None:
     assert error.data == {"path": "notes.txt", "limit": 3}
 
 
-@pytest.mark.parametrize("params", [[42], ["notes.txt", "no-such-codec"], {"path": "notes.txt", "max_bytes": -1}, ["a\x00b"]])
+@pytest.mark.parametrize(
+    "params", [[42], ["notes.txt", "no-such-codec"], {"path": "notes.txt", "max_bytes": -1}, ["a\x00b"]]
+)
 async def test_bad_params(rpc: RPCTestClient, params: Any) -> None:
     """Params of the wrong type or value get the standard Invalid params error."""
     error = await call_error(rpc, "files.read_text", params)
@@ -195,7 +204,7 @@ async def test_connection_survives_errors(rpc: RPCTestClient) -> None:
 
 async def test_files_root_option(tree: Path) -> None:
     """The files_root kernel option sets the root, and '..' cannot leave it even to reach its parent's files."""
-    async with running_kernel(files_root=tree / "docs") as kernel, RPCTestClient.connect(kernel.url) as rpc:
+    async with running_kernel(files_root=tree / "docs") as kernel, connect(kernel) as rpc:
         assert await rpc.call("files.root") == str((tree / "docs").resolve())
         assert await rpc.call("files.read_text", ["readme.md"]) == "# Docs\n"
         error = await call_error(rpc, "files.read_text", ["../notes.txt"])
@@ -204,7 +213,7 @@ async def test_files_root_option(tree: Path) -> None:
 
 async def test_read_limit_option(tree: Path) -> None:
     """The files_max_read_bytes option caps every read, whatever max_bytes a client asks for."""
-    async with running_kernel(files_max_read_bytes=4) as kernel, RPCTestClient.connect(kernel.url) as rpc:
+    async with running_kernel(files_max_read_bytes=4) as kernel, connect(kernel) as rpc:
         assert await rpc.call("files.read_text", ["docs/deep/x.txt"]) == "x"
         error = await call_error(rpc, "files.read_text", {"path": "notes.txt", "max_bytes": 1000})
         assert error.code == FilesErrorCode.FILE_TOO_LARGE and error.data["limit"] == 4
@@ -212,7 +221,7 @@ async def test_read_limit_option(tree: Path) -> None:
 
 async def test_entry_limit_option(tree: Path) -> None:
     """With files_max_entries, a long listing is cut and says so."""
-    async with running_kernel(files_max_entries=2) as kernel, RPCTestClient.connect(kernel.url) as rpc:
+    async with running_kernel(files_max_entries=2) as kernel, connect(kernel) as rpc:
         listing = await rpc.call("files.list")
         assert len(listing["entries"]) == 2 and listing["truncated"] is True
 

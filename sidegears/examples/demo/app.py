@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sidegears import RPCKernel, hookimpl
 from sidegears.cli import run_app
@@ -43,7 +44,8 @@ def scandir(path: str | None = None) -> dict[str, Any]:
     path = path or os.getcwd()
     if not os.path.isdir(path):
         return {"folders": [], "files": [], "status": "Error - path is not a directory"}
-    folders, files = [], []
+    folders: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
     with os.scandir(path) as entries:
         for entry in entries:
             try:

@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sidegears import InvalidParams, RPCKernel, hookimpl
 from sidegears.cli import run_app

@@ -83,7 +83,7 @@ class FileBrowser:
         """
         directory = self.resolve(path)
         relative = self._relative(directory)
-        entries = []
+        entries: list[dict[str, Any]] = []
         truncated = False
         with _os_errors(path):
             if not directory.is_dir():
@@ -129,7 +129,9 @@ class FileBrowser:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise NotText(path, f"Not a text file: not valid {encoding}", encoding=encoding, position=exc.start) from None
+            raise NotText(
+                path, f"Not a text file: not valid {encoding}", encoding=encoding, position=exc.start
+            ) from None
 
     # -- paths -------------------------------------------------------------------------
 
