@@ -215,10 +215,19 @@ class RPCKernel:
 
     # -- async lifecycle -----------------------------------------------------------
 
-    async def astart(self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False) -> None:
-        """Start serving on the running loop; return once listening (``port=0`` picks a free port)."""
+    async def astart(
+        self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False, launch: Any = None
+    ) -> None:
+        """Start serving on the running loop; return once listening (``port=0`` picks a free port).
+
+        ``launch`` opens the UI once listening (see :meth:`launch`): True for
+        the default browser, a runtime name or executable path, or a dict of
+        :meth:`launch` keyword arguments.
+        """
         if self._server is not None:
             raise RuntimeError("the kernel is already running")
+        if launch is not None:
+            self.options["launch"] = launch
         self.loop = asyncio.get_running_loop()
         self.close_on_disconnect = close_on_disconnect
         self._stopped.clear()
@@ -329,7 +338,9 @@ class RPCKernel:
 
     # -- sync lifecycle (wraps the async one on a background thread) -------------------
 
-    def start(self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False) -> None:
+    def start(
+        self, host: str = "localhost", port: int = 5678, close_on_disconnect: bool = False, launch: Any = None
+    ) -> None:
         """Start serving on a background thread; return once listening. Does not block.
 
         The thread runs its own event loop, so this works from plain scripts
@@ -342,7 +353,7 @@ class RPCKernel:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            task = loop.create_task(self.astart(host, port, close_on_disconnect))
+            task = loop.create_task(self.astart(host, port, close_on_disconnect, launch))
             task.add_done_callback(lambda t: _copy_outcome(t, started))
             loop.run_until_complete(self._run_until_stopped(task))
             loop.run_until_complete(loop.shutdown_asyncgens())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -12,7 +13,10 @@ import pytest
 from sidegears import RPCError, RPCKernel
 from sidegears.testing import RPCTestClient, running_kernel
 
+from sidegears_plugin_files import errors
 from sidegears_plugin_files.errors import FilesErrorCode
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 INVALID_PARAMS = -32602
 
@@ -99,7 +103,7 @@ async def test_dotdot_escape_is_refused(rpc: RPCTestClient, path: str) -> None:
     """A path that climbs out of the root with '..' gets PathOutsideRoot, for every method."""
     for method in ("files.read_text", "files.stat", "files.list"):
         error = await call_error(rpc, method, [path])
-        assert error.code == FilesErrorCode.PATH_OUTSIDE_ROOT == 2001
+        assert error.code == FilesErrorCode.PATH_OUTSIDE_ROOT
         assert error.message == "Path outside root"
         assert error.data == {"path": path}
 
@@ -244,3 +248,11 @@ async def test_permission_denied(rpc: RPCTestClient, tree: Path) -> None:
     locked.chmod(0)
     error = await call_error(rpc, "files.read_text", ["locked.txt"])
     assert error.code == FilesErrorCode.PERMISSION_DENIED
+
+
+def test_readme_documents_every_error_code() -> None:
+    """The README's error table lists exactly the plugin's codes, with the messages clients receive."""
+    documented = dict(re.findall(r"^\| (\d{4}) \| ([^|]+?) \|", README.read_text(encoding="utf-8"), re.MULTILINE))
+    classes = [getattr(errors, name) for name in errors.__all__ if name not in ("FilesErrorCode", "FilesError")]
+    assert documented == {str(int(cls.default_code)): cls.default_message for cls in classes}
+    assert {int(cls.default_code) for cls in classes} == {int(code) for code in FilesErrorCode}
