@@ -85,7 +85,11 @@ def make_kernel(
 
 
 async def test_foreign_page_cannot_connect(
-    page: Any, make_kernel: Callable[..., Awaitable[RPCKernel]], foreign_origin: str, counter: ConnectCounter
+    page: Any,
+    make_kernel: Callable[..., Awaitable[RPCKernel]],
+    foreign_origin: str,
+    counter: ConnectCounter,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A page of another origin fails to open the kernel's websocket even with the token (or the cookie), while the kernel's own page succeeds."""
     kernel = await make_kernel()
@@ -103,6 +107,8 @@ async def test_foreign_page_cannot_connect(
         events = await page.evaluate(TRY_OPEN, url)
         assert "open" not in events and events[-1] == "close:1006", (url, events)
     assert len(counter.origins) == before, "the kernel must not accept a handshake from a foreign origin"
+    refusals = [r.getMessage() for r in caplog.records if "refused a request" in r.getMessage()]
+    assert len(refusals) == 3 and all("origin not allowed" in message for message in refusals), refusals
 
 
 async def test_allowed_origin_can_connect(
