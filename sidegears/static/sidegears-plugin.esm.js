@@ -77,14 +77,21 @@ function wrapClient(client, reactive) {
       return state.isOpen;
     },
     /**
-     * Connect to the kernel at ws://host:port/ (defaults localhost and 5678),
-     * or at a full url: `connect('ws://127.0.0.1:5678/', {token})`.
+     * Connect to the kernel at ws://host:port/, or at a full url:
+     * `connect('ws://127.0.0.1:5678/', {token})`. With no host, a page served
+     * over http(s) (by the kernel) connects to its own host, so the kernel's
+     * token cookie goes along; elsewhere the defaults are localhost and 5678.
      * @param {string} [host]
      * @param {number | ConnectOptions} [port]
      * @param {ConnectOptions} [options]
      * @returns {Promise<void>}
      */
-    connect(host = 'localhost', port = 5678, options = undefined) {
+    connect(host = undefined, port = 5678, options = undefined) {
+      if (host === undefined) {
+        const loc = globalThis.location;
+        if (loc && /^https?:$/.test(loc.protocol)) return client.connect(undefined, typeof port === 'object' ? port : options);
+        host = 'localhost';
+      }
       if (host.includes('://')) return client.connect(host, typeof port === 'object' ? port : options);
       return client.connect(host, typeof port === 'number' ? port : 5678, typeof port === 'object' ? port : options);
     },

@@ -97,8 +97,10 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
     /** Whether the websocket is open; reactive in templates and computed properties. */
     readonly isOpen: boolean;
     /**
-     * Connect to the kernel at ws://host:port/ (defaults localhost and 5678),
-     * or at a full url: `connect('ws://127.0.0.1:5678/', {token})`.
+     * Connect to the kernel at ws://host:port/, or at a full url:
+     * `connect('ws://127.0.0.1:5678/', {token})`. With no host, a page served
+     * over http(s) (by the kernel) connects to its own host, so the kernel's
+     * token cookie goes along; elsewhere the defaults are localhost and 5678.
      * @param {string} [host]
      * @param {number | ConnectOptions} [port]
      * @param {ConnectOptions} [options]
