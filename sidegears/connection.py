@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from . import protocol
 from .errors import ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
@@ -41,14 +42,58 @@ CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 
 
-@functools.lru_cache(maxsize=4096)
-def _method_info(func: Callable[..., Any]) -> tuple[inspect.Signature | None, bool]:
-    """The signature (None if it cannot be read) and whether the method is a coroutine function."""
-    try:
-        signature: inspect.Signature | None = inspect.signature(func)
-    except (TypeError, ValueError):
-        signature = None
-    return signature, inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+class MethodInfo:
+    """What dispatch needs to know about a method, computed once per function."""
+
+    __slots__ = ("signature", "is_async", "min_args", "max_args", "names", "required", "any_kwargs")
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(func)
+        except (TypeError, ValueError):
+            self.signature = None
+        call = getattr(func, "__call__", None)  # noqa: B004  (a callable object's async __call__)
+        self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
+        # The common shapes are checked with counts and sets; anything else
+        # (and every mismatch, for its message) goes through Signature.bind.
+        self.min_args = self.max_args = -1
+        self.names: frozenset[str] = frozenset()
+        self.required: frozenset[str] = frozenset()
+        self.any_kwargs = False
+        if self.signature is None:
+            return
+        positional = [
+            p for p in self.signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        kinds = {p.kind for p in self.signature.parameters.values()}
+        if kinds <= {inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
+            self.min_args = sum(1 for p in positional if p.default is p.empty)
+            self.max_args = 1 << 30 if inspect.Parameter.VAR_POSITIONAL in kinds else len(positional)
+            self.names = frozenset(p.name for p in positional)
+            self.required = frozenset(p.name for p in positional if p.default is p.empty)
+            self.any_kwargs = inspect.Parameter.VAR_KEYWORD in kinds
+
+    def fits(self, args: Any, kwargs: Any) -> bool:
+        """True when the params certainly bind; False means: ask Signature.bind."""
+        if self.min_args < 0:
+            return False
+        if kwargs:
+            keys = kwargs.keys()
+            return not args and self.required <= keys and (self.any_kwargs or keys <= self.names)
+        return self.min_args <= len(args) <= self.max_args
+
+
+_method_infos: dict[Callable[..., Any], MethodInfo] = {}
+
+
+def _method_info(func: Callable[..., Any]) -> MethodInfo:
+    info = _method_infos.get(func)
+    if info is None:
+        if len(_method_infos) > 4096:  # lambdas made per call must not grow this forever
+            _method_infos.clear()
+        info = _method_infos[func] = MethodInfo(func)
+    return info
 
 
 class Connection:
@@ -135,10 +180,18 @@ class Connection:
         kernel = self.kernel
         if kernel.basic_logging and kernel._hooks.log_message:
             kernel._log(self, "out", text, started)
-        try:
-            await self.websocket.send(text)
-        except ConnectionClosed:
+        websocket = self.websocket
+        # Written straight to the protocol, as websockets' broadcast() does:
+        # send() costs an async context manager per message, and replies are
+        # never fragmented. Flow control stays: wait while the transport is
+        # above its high-water mark (the client is not reading).
+        if websocket.protocol.state is not State.OPEN:
             kernel.log.debug("reply not delivered: client gone", connection=self.id)
+            return
+        websocket.protocol.send_text(text.encode())
+        websocket.send_data()
+        if websocket.paused:
+            await websocket.drain()
 
     # -- receiving -------------------------------------------------------------
 
@@ -294,16 +347,16 @@ class Connection:
         return protocol.success(request.id, result)
 
     async def _invoke(self, method: Callable[..., Any], request: Request) -> Any:
-        signature, is_async = _method_info(method)
+        info = _method_info(method)
         params = request.params
         args: Any = params if type(params) is list else ()
         kwargs: Any = params if type(params) is dict else {}
-        if signature is not None:
+        if info.signature is not None and not info.fits(args, kwargs):
             try:
-                signature.bind(*args, **kwargs)
+                info.signature.bind(*args, **kwargs)
             except TypeError as exc:
                 raise InvalidParams(data=f"{request.method}: {exc}") from None
-        if is_async:
+        if info.is_async:
             return await method(*args, **kwargs)
         context = contextvars.copy_context()  # so current_connection() works in the thread
         result = await asyncio.get_running_loop().run_in_executor(

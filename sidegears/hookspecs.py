@@ -78,6 +78,18 @@ def on_shutdown(kernel: RPCKernel) -> None:
 
 
 @hookspec
+def on_settings_changed(kernel: RPCKernel, name: str, value: Any) -> None:
+    """A setting of the original API changed: ``name`` is ``"debug"``, ``"basic_logging"`` or ``"trim_log_values"``.
+
+    Fires on every ``set_debug()``, ``set_basic_logging()`` and
+    ``set_trim_log_values()`` call, running or not, from the caller's thread.
+    Synchronous. Plugins use it to register their per-message hooks only
+    while their feature is on, so that off costs nothing per message (the
+    debug plugin registers its call tracer this way).
+    """
+
+
+@hookspec
 def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
     """Add RPC methods that belong to a plugin, when the kernel starts.
 

@@ -157,6 +157,7 @@ class RPCKernel:
         self.basic_logging = bool(enabled)
         if enabled:
             logs.ensure_handler(logging.INFO)
+        self._settings_changed("basic_logging", self.basic_logging)
 
     def set_debug(self, enabled: bool = True) -> None:
         """Send tracebacks of failing methods to the client in ``error.data`` and trace each call.
@@ -166,10 +167,16 @@ class RPCKernel:
         self.debug = bool(enabled)
         if enabled:
             logs.ensure_handler(logging.DEBUG)
+        self._settings_changed("debug", self.debug)
 
     def set_trim_log_values(self, enabled: bool = True) -> None:
         """Shorten long values in logged messages (see the message_log plugin)."""
         self.trim_log_values = bool(enabled)
+        self._settings_changed("trim_log_values", self.trim_log_values)
+
+    def _settings_changed(self, name: str, value: Any) -> None:
+        self.hook.on_settings_changed(kernel=self, name=name, value=value)
+        self._hooks.refresh()  # a plugin may have (un)registered per-message hooks
 
     def launch(self, url: str | None = None, runtime: str | None = None, **options: Any) -> Any:
         """Open the app's UI in a window or browser (the ``browser`` plugin); return its handle.

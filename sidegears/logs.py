@@ -57,7 +57,15 @@ def make_logger(name: str, log_format: str | None = None, **context: Any) -> Any
 
 
 def ensure_handler(level: int = logging.INFO) -> None:
-    """Make ``sidegears`` log records visible on stderr when the application set up nothing."""
+    """Make ``sidegears`` log records visible on stderr when the application set up nothing.
+
+    websockets' own frame-by-frame DEBUG lines (logger ``sidegears.websockets``)
+    stay off unless that logger's level is set explicitly: debug mode is
+    about calls, not frames.
+    """
+    frames = logging.getLogger("sidegears.websockets")
+    if frames.level == logging.NOTSET:
+        frames.setLevel(logging.INFO)
     logger = logging.getLogger("sidegears")
     if logger.level == logging.NOTSET or logger.level > level:
         logger.setLevel(level)

@@ -101,9 +101,9 @@ async def test_trace_line_per_call(caplog: pytest.LogCaptureFixture) -> None:
             (call, note) = await until_traced(caplog, "call", 2)
     assert call["kind"] == "request" and call["method"] == "echo" and call["id"] == 1
     assert call["outcome"] == "result" and call["duration_ms"] >= 0 and call["level"] == "debug"
-    assert call["hooks"]["before_dispatch"][0] == "debug"
+    assert call["hooks"]["before_dispatch"][0] == "debug.tracer"
     assert call["hooks"]["find_method"] == ["test_methods", "methods"]
-    assert "debug" in call["hooks"]["after_dispatch"]
+    assert "debug.tracer" in call["hooks"]["after_dispatch"]
     assert "on_notify" not in call["hooks"] and "on_method_error" not in call["hooks"]
     assert note["kind"] == "notification" and "id" not in note
 
@@ -137,7 +137,7 @@ async def test_rewritten_method_traced(caplog: pytest.LogCaptureFixture) -> None
             assert await client.call("old_echo", [1]) == 1
     (call,) = trace(caplog, "call")
     assert call["method"] == "echo" and call["received_as"] == "old_echo"
-    assert call["hooks"]["before_dispatch"] == ["debug", "rename"]
+    assert call["hooks"]["before_dispatch"] == ["debug.tracer", "rename"]
 
 
 async def test_plugins_listed_at_startup(caplog: pytest.LogCaptureFixture) -> None:
@@ -147,7 +147,8 @@ async def test_plugins_listed_at_startup(caplog: pytest.LogCaptureFixture) -> No
     await kernel.astart("127.0.0.1", 0)
     await kernel.astop()
     (startup,) = trace(caplog, "plugins")
-    assert startup["plugins"]["debug"] == ["after_dispatch", "before_dispatch", "on_method_error", "on_startup"]
+    assert startup["plugins"]["debug"] == ["on_method_error", "on_settings_changed", "on_startup"]
+    assert startup["plugins"]["debug.tracer"] == ["after_dispatch", "before_dispatch"]
     assert "find_method" in startup["plugins"]["methods"]
 
 

@@ -350,3 +350,38 @@ async def test_launch_window_serves_kernel_launch() -> None:
     async with running_kernel(block_plugins=["browser"]) as kernel:
         with pytest.raises(RuntimeError, match="no plugin opens windows"):
             kernel.launch()
+
+
+class SettingsWatcher:
+    def __init__(self) -> None:
+        self.changes: list[tuple] = []
+
+    @hookimpl
+    def on_settings_changed(self, name, value):
+        self.changes.append((name, value))
+
+
+def test_on_settings_changed_fires_for_each_setting() -> None:
+    """set_debug, set_basic_logging and set_trim_log_values each fire on_settings_changed."""
+    from sidegears import RPCKernel
+
+    kernel = RPCKernel(token=False)
+    watcher = SettingsWatcher()
+    kernel.register_plugin(watcher)
+    kernel.set_debug(True)
+    kernel.set_basic_logging(True)
+    kernel.set_trim_log_values(True)
+    kernel.set_debug(False)
+    assert watcher.changes == [("debug", True), ("basic_logging", True), ("trim_log_values", True), ("debug", False)]
+
+
+def test_debug_tracer_is_registered_only_while_debug_is_on() -> None:
+    """With debug off no plugin implements before_dispatch, so it costs nothing per message."""
+    from sidegears import RPCKernel
+
+    kernel = RPCKernel(token=False, load_entry_points=False)
+    assert kernel._hooks.before_dispatch == () and kernel._hooks.after_dispatch == ()
+    kernel.set_debug(True)
+    assert len(kernel._hooks.before_dispatch) == 1
+    kernel.set_debug(False)
+    assert kernel._hooks.before_dispatch == ()

@@ -116,15 +116,6 @@ def on_startup(kernel: RPCKernel) -> None:
 
 
 # tryfirst: see every call, even one that a later before_dispatch answers or rejects.
-@hookimpl(tryfirst=True)
-def before_dispatch(kernel: RPCKernel, connection: Connection, message: Request) -> None:
-    if not kernel.debug:
-        return None
-    # Keep the message itself, so its id() cannot be reused while the entry exists.
-    connection.state.setdefault(_CALLS_KEY, {})[id(message)] = (message, _Call(message.method))
-    return None  # before_dispatch is a first-result hook: anything else would answer the call
-
-
 @hookimpl
 def on_method_error(
     kernel: RPCKernel, connection: Connection, message: Request, exception: BaseException, error: RPCError
@@ -150,30 +141,59 @@ def on_method_error(
     )
 
 
-# tryfirst: the trace line is written even if another after_dispatch raises.
-@hookimpl(tryfirst=True)
-def after_dispatch(
-    kernel: RPCKernel, connection: Connection, message: Request, error: RPCError | None, duration: float
-) -> None:
-    if not kernel.debug:
-        return  # an entry left by debug being turned off mid-call goes with the connection
-    calls = connection.state.get(_CALLS_KEY)
-    entry = calls.pop(id(message), None) if calls else None
-    log, stdlib_logger = _logger_for(kernel)
-    if not stdlib_logger.isEnabledFor(logging.DEBUG):
+class CallTracer:
+    """Per-call tracing: registered only while debug is on, so off costs nothing per message.
+
+    ``after_dispatch`` is tryfirst: the trace line is written even if another
+    implementation raises.
+    """
+
+    @hookimpl(tryfirst=True)
+    def before_dispatch(self, kernel: RPCKernel, connection: Connection, message: Request) -> None:
+        if not kernel.debug:
+            return None
+        # Keep the message itself, so its id() cannot be reused while the entry exists.
+        connection.state.setdefault(_CALLS_KEY, {})[id(message)] = (message, _Call(message.method))
+        return None  # before_dispatch is a first-result hook: anything else would answer the call
+
+    @hookimpl(tryfirst=True)
+    def after_dispatch(
+        self,
+        kernel: RPCKernel, connection: Connection, message: Request, error: RPCError | None, duration: float
+    ) -> None:
+        if not kernel.debug:
+            return  # an entry left by debug being turned off mid-call goes with the connection
+        calls = connection.state.get(_CALLS_KEY)
+        entry = calls.pop(id(message), None) if calls else None
+        log, stdlib_logger = _logger_for(kernel)
+        if not stdlib_logger.isEnabledFor(logging.DEBUG):
+            return
+        call = entry[1] if entry is not None and entry[0] is message else None
+        notification = message.id is NO_ID
+        fields: dict[str, Any] = {
+            "kind": "notification" if notification else "request",
+            "method": message.method,
+        }
+        if call is not None and call.method != message.method:
+            fields["received_as"] = call.method
+        if not notification:
+            fields["id"] = message.id
+        fields["connection"] = connection.id
+        fields["duration_ms"] = round(duration * 1000, 3)
+        fields["outcome"] = "result" if error is None else f"error {error.code}"
+        fields["hooks"] = hooks_of_call(kernel.plugin_manager, notification, call is not None and call.failed)
+        log.debug("call", **fields)
+
+
+TRACER_NAME = "debug.tracer"
+
+
+@hookimpl
+def on_settings_changed(kernel: RPCKernel, name: str, value: Any) -> None:
+    if name != "debug":
         return
-    call = entry[1] if entry is not None and entry[0] is message else None
-    notification = message.id is NO_ID
-    fields: dict[str, Any] = {
-        "kind": "notification" if notification else "request",
-        "method": message.method,
-    }
-    if call is not None and call.method != message.method:
-        fields["received_as"] = call.method
-    if not notification:
-        fields["id"] = message.id
-    fields["connection"] = connection.id
-    fields["duration_ms"] = round(duration * 1000, 3)
-    fields["outcome"] = "result" if error is None else f"error {error.code}"
-    fields["hooks"] = hooks_of_call(kernel.plugin_manager, notification, call is not None and call.failed)
-    log.debug("call", **fields)
+    pm = kernel.plugin_manager
+    if value and not pm.has_plugin(TRACER_NAME):
+        pm.register(CallTracer(), name=TRACER_NAME)
+    elif not value and pm.has_plugin(TRACER_NAME):
+        pm.unregister(name=TRACER_NAME)
