@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import logging
 import traceback
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from ..hookspecs import hookimpl
-from ..logs import make_logger
+from ..logs import logger_for
 from ..protocol import NO_ID
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ LOGGER_NAME = "sidegears.debug"
 # connection.state key: id(message) -> (message, _Call) for calls in progress.
 _CALLS_KEY = "sidegears.debug.calls"
 
-_loggers: weakref.WeakKeyDictionary[RPCKernel, tuple[Any, logging.Logger]] = weakref.WeakKeyDictionary()
 
 
 class _Call:
@@ -93,11 +91,7 @@ def hooks_of_call(pm: pluggy.PluginManager, notification: bool, failed: bool) ->
 
 
 def _logger_for(kernel: RPCKernel) -> tuple[Any, logging.Logger]:
-    found = _loggers.get(kernel)
-    if found is None:
-        found = (make_logger(LOGGER_NAME, kernel.log_format), logging.getLogger(LOGGER_NAME))
-        _loggers[kernel] = found
-    return found
+    return logger_for(kernel, LOGGER_NAME)
 
 
 @hookimpl

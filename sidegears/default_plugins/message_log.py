@@ -18,11 +18,10 @@ While ``kernel.trim_log_values`` is True the content passes through
 from __future__ import annotations
 
 import logging
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..hookspecs import hookimpl
-from ..logs import make_logger
+from ..logs import logger_for
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -45,7 +44,6 @@ MAX_DEPTH = 4
 # The message keys that carry content, logged as fields of the same name.
 _CONTENT_KEYS = ("params", "result", "error")
 
-_loggers: weakref.WeakKeyDictionary[RPCKernel, tuple[Any, logging.Logger]] = weakref.WeakKeyDictionary()
 
 
 def trim_value(
@@ -137,11 +135,7 @@ def message_fields(
 
 
 def _logger_for(kernel: RPCKernel) -> tuple[Any, logging.Logger]:
-    found = _loggers.get(kernel)
-    if found is None:
-        found = (make_logger(LOGGER_NAME, kernel.log_format), logging.getLogger(LOGGER_NAME))
-        _loggers[kernel] = found
-    return found
+    return logger_for(kernel, LOGGER_NAME)
 
 
 @hookimpl
