@@ -7,6 +7,7 @@ import contextvars
 import functools
 import inspect
 import itertools
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,6 +27,14 @@ if TYPE_CHECKING:
 __all__ = ["Connection", "current_connection"]
 
 _ids = itertools.count(1)
+
+if sys.version_info >= (3, 12):
+    # An eager task runs until its first real wait before returning: a quick
+    # method then finishes without a trip through the event loop.
+    def _create_task(coro: Any) -> asyncio.Task[Any]:
+        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)  # type: ignore[call-arg]
+else:
+    _create_task = asyncio.ensure_future
 _current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("sidegears_connection", default=None)
 
 
@@ -227,7 +236,7 @@ class Connection:
             kernel._log(self, "in", text, None)
         if incoming.error is not None:
             kernel.log.warning("invalid message", connection=self.id, error=incoming.error["error"])
-            self._spawn(self._send(protocol.encode(incoming.error), started))
+            self._spawn(self._send_error(incoming.error, started))
             return
         if incoming.is_batch:
             self._spawn(self._serve_batch(incoming.items, started))
@@ -239,23 +248,34 @@ class Connection:
             self._resolve(item)
         else:
             kernel.log.warning("invalid request", connection=self.id, error=item["error"])  # type: ignore[index]
-            self._spawn(self._send(protocol.encode(item), started))
+            self._spawn(self._send_error(item, started))  # type: ignore[arg-type]
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        # The coroutine removes its own task from _tasks when it ends (see
+        # _finished): a done-callback would cost one more loop turn per call.
+        task = _create_task(coro)
+        if not task.done():
+            self._tasks.add(task)
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
+    def _finished(self) -> None:
+        self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
         self._room.set()
-        if not task.cancelled() and task.exception() is not None:
-            self.kernel.log.error("connection task failed", connection=self.id, exc_info=task.exception())
 
     async def _serve_one(self, request: Request, started: float) -> None:
-        reply = await self.dispatch(request)
-        if reply is not None:
-            await self._send(protocol.encode_reply(reply), started)
+        try:
+            reply = await self.dispatch(request)
+            if reply is not None:
+                await self._send(protocol.encode_reply(reply), started)
+        except Exception as exc:
+            self.kernel.log.error("serving a request failed", connection=self.id, exc_info=exc)
+        finally:
+            self._finished()
+
+    async def _send_error(self, reply: dict[str, Any], started: float) -> None:
+        try:
+            await self._send(protocol.encode(reply), started)
+        finally:
+            self._finished()
 
     async def _serve_batch(self, items: list[Any], started: float) -> None:
         async def serve_item(item: Any) -> dict[str, Any] | None:
@@ -266,9 +286,14 @@ class Connection:
                 return None
             return item  # a ready error reply for an invalid member
 
-        replies = [reply for reply in await asyncio.gather(*(serve_item(item) for item in items)) if reply is not None]
-        if replies:  # a batch of notifications gets no reply at all
-            await self._send(protocol.encode_reply(replies), started)
+        try:
+            replies = [r for r in await asyncio.gather(*(serve_item(item) for item in items)) if r is not None]
+            if replies:  # a batch of notifications gets no reply at all
+                await self._send(protocol.encode_reply(replies), started)
+        except Exception as exc:
+            self.kernel.log.error("serving a batch failed", connection=self.id, exc_info=exc)
+        finally:
+            self._finished()
 
     def _resolve(self, response: Response) -> None:
         future = self._pending.get(response.id)  # type: ignore[arg-type]

@@ -115,10 +115,19 @@ def _parse_float(text: str) -> float:
     return value
 
 
+# Built once: json.loads and json.dumps with options build a new codec per call.
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_float)
+_encoder = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
 def decode(text: str | bytes) -> Any:
     """Parse strict JSON text; raise :class:`ParseError` saying why it is not."""
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+        if not isinstance(text, str):
+            text = bytes(text).decode(json.detect_encoding(text))
+        if text.startswith("\ufeff"):
+            raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig)")
+        return _decoder.decode(text)
     except (ValueError, RecursionError) as exc:
         # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError
         # comes from deeply nested arrays.
@@ -133,7 +142,7 @@ def _describe_json_error(exc: BaseException) -> str:
 
 def encode(message: Any) -> str:
     """Encode a message as compact, strict JSON (raises ValueError or TypeError)."""
-    return json.dumps(message, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    return _encoder.encode(message)
 
 
 def _valid_id(value: Any) -> bool:
