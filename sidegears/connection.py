@@ -34,7 +34,8 @@ if sys.version_info >= (3, 12):
     def _create_task(coro: Any) -> asyncio.Task[Any]:
         return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)  # type: ignore[call-arg]
 else:
-    _create_task = asyncio.ensure_future
+    def _create_task(coro: Any) -> asyncio.Task[Any]:
+        return asyncio.get_running_loop().create_task(coro)
 _current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("sidegears_connection", default=None)
 
 

@@ -152,6 +152,23 @@ def _valid_id(value: Any) -> bool:
 
 def _parse_member(value: Any) -> Request | Response | dict[str, Any]:
     """Validate one decoded message object; an invalid one becomes its error reply."""
+    if type(value) is dict:
+        # Fast path for the usual well-formed request; anything else is checked in full below.
+        method = value.get("method")
+        params = value.get("params")
+        msg_id = value.get("id", NO_ID)
+        id_type = type(msg_id)
+        if (
+            type(method) is str
+            and value.get("jsonrpc") == "2.0"
+            and (id_type is int or id_type is str or msg_id is NO_ID)
+            and (type(params) is list or type(params) is dict or "params" not in value)
+        ):
+            return Request(method, params, msg_id)
+    return _parse_member_in_full(value)
+
+
+def _parse_member_in_full(value: Any) -> Request | Response | dict[str, Any]:
     if not isinstance(value, dict):
         return failure(None, InvalidRequest(data="a JSON-RPC message must be an object"))
     msg_id = value.get("id", NO_ID)
