@@ -48,6 +48,7 @@ def current_connection() -> Connection | None:
     return _current.get()
 
 # Close codes (RFC 6455 section 7.4.1).
+CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 
@@ -210,10 +211,20 @@ class Connection:
         kernel = self.kernel
         websocket = self.websocket
         max_in_flight = kernel.limits.max_in_flight
+        idle_timeout = kernel.limits.idle_timeout
         while True:
             try:
-                data = await websocket.recv()
+                if idle_timeout is None:
+                    data = await websocket.recv()
+                else:
+                    data = await asyncio.wait_for(websocket.recv(), idle_timeout)
             except ConnectionClosed:
+                break
+            except asyncio.TimeoutError:
+                if self._tasks:
+                    continue  # a call is still running: not idle
+                kernel.log.info("closing idle connection", connection=self.id, idle_timeout=idle_timeout)
+                await websocket.close(CLOSE_GOING_AWAY, "idle timeout")
                 break
             if isinstance(data, bytes):
                 kernel.log.warning(

@@ -39,6 +39,9 @@ class Limits:
     ``max_send_buffer``: bytes queued for a client that is not reading; beyond
     it the client is closed with 1008 instead of growing the kernel's memory.
     ``open_timeout``: seconds for the opening handshake.
+    ``idle_timeout``: seconds without a message (and no call in flight) after
+    which a client is closed with 1001; None (the default) keeps idle
+    clients, as a UI waiting for its user sends nothing for long periods.
     ``ping_interval`` / ``ping_timeout``: keep-alive pings, seconds (None: off).
     ``stop_timeout``: seconds ``stop()`` lets in-flight calls finish before
     cancelling them (they are answered with -32000 Request cancelled).
@@ -49,6 +52,7 @@ class Limits:
     max_batch: int = 1000
     max_send_buffer: int = 64 * MiB
     open_timeout: float | None = 10.0
+    idle_timeout: float | None = None
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
     stop_timeout: float = 5.0
@@ -73,7 +77,9 @@ class RPCKernel:
     ``block_plugins`` (plugin names not to load) and ``load_entry_points``
     (False skips third-party plugins); ``log_format`` ("console" or "json");
     ``reconnect_grace``, seconds a ``close_on_disconnect`` kernel waits for a
-    client to come back (a page reload) before stopping; ``token``, the
+    client to come back (a page reload) before stopping; ``event_loop``
+    ("auto": uvloop if installed, "uvloop" or "asyncio") for the thread of
+    :meth:`start`; ``token``, the
     per-launch secret (None: a random one; a string: that one; False: no
     token, for trusted tests only). Other keyword
     options are kept in ``kernel.options`` for plugins (``static_dir``,
@@ -241,10 +247,15 @@ class RPCKernel:
         self._stopped_async = asyncio.Event()
         self._stopping = None
         self._hooks.refresh()
+        # "localhost" resolves to 127.0.0.1 and ::1; with port 0 each would get
+        # a different free port, and a client could reach the wrong one. The
+        # kernel binds 127.0.0.1 alone and its URLs say so (pages opened at
+        # http://localhost:PORT are still allowed by the security plugin).
+        bind_host = "127.0.0.1" if host == "localhost" else host
         try:
             self._server = await serve(
                 self._handle_connection,
-                host,
+                bind_host,
                 port,
                 process_request=self._process_request,
                 compression=self.compression,
@@ -260,9 +271,9 @@ class RPCKernel:
             self._stopped_async.set()
             raise
         sockname = self._server.sockets[0].getsockname()
-        self.host = host if host not in ("", "0.0.0.0", "::") else sockname[0]
+        self.host = bind_host if bind_host not in ("", "0.0.0.0", "::") else sockname[0]
         self.port = sockname[1]
-        self._warn_if_exposed(host)
+        self._warn_if_exposed(bind_host)
         try:
             await call_all(self._hooks.on_startup, {"kernel": self})
         except BaseException:
@@ -355,7 +366,7 @@ class RPCKernel:
         """
         if self._server is not None or self._thread is not None:
             raise RuntimeError("the kernel is already running")
-        loop = asyncio.new_event_loop()
+        loop = _new_event_loop(self.options.get("event_loop", "auto"))
         started: concurrent.futures.Future[None] = concurrent.futures.Future()
 
         def run() -> None:
@@ -557,6 +568,21 @@ class RPCKernel:
         if not self.connections and self._stopping is None:
             self.log.info("last client left: stopping (close_on_disconnect)")
             asyncio.ensure_future(self.astop())
+
+
+def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """The loop of a kernel started with start(): uvloop when installed (``pip install sidegears[speed]``)."""
+    if kind not in ("auto", "uvloop", "asyncio"):
+        raise ValueError(f"event_loop must be 'auto', 'uvloop' or 'asyncio', not {kind!r}")
+    if kind != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

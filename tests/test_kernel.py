@@ -451,3 +451,26 @@ async def test_stop_answers_cancelled_calls() -> None:
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
         assert ws.close_code == 1001
+
+
+async def test_idle_timeout_closes_silent_clients_only() -> None:
+    """With idle_timeout set, a silent client is closed with 1001; one with a call in flight is kept."""
+    async with running_kernel(idle_timeout=0.3) as kernel:
+        async with connect(kernel.url) as silent, connect(kernel.url) as busy:
+            await busy.send('{"jsonrpc": "2.0", "method": "test.sleep", "params": [0.8, "done"], "id": 1}')
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(silent.recv(), 5)
+            assert silent.close_code == 1001 and silent.close_reason == "idle timeout"
+            assert json.loads(await asyncio.wait_for(busy.recv(), 5))["result"] == "done"
+
+
+def test_start_uses_the_chosen_event_loop() -> None:
+    """event_loop='asyncio' runs the kernel on a standard asyncio loop; a wrong name is refused."""
+    kernel = RPCKernel(token=False, event_loop="asyncio")
+    kernel.start(host="127.0.0.1", port=0)
+    try:
+        assert type(kernel.loop).__module__.startswith("asyncio")
+    finally:
+        kernel.stop()
+    with pytest.raises(ValueError):
+        RPCKernel(token=False, event_loop="tokio").start(port=0)
