@@ -31,6 +31,7 @@ chromium:
 setup: python-env node-env chromium
 
 test-python:
+	$(PY) -m mypy sidegears
 	SIDEGEARS_PYTHON=$(abspath $(PY)) $(PY) -m pytest -q tests plugins/sidegears-plugin-files/tests
 	$(PY) -m benchmarks.run --quick --smoke
 
