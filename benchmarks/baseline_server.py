@@ -58,6 +58,7 @@ def dispatch(message: Any) -> dict[str, Any] | None:
     """Answer one request, or return None for a notification."""
     if not isinstance(message, dict):
         return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request"}}
+    error: dict[str, Any] | None
     method = message.get("method")
     params = message.get("params", [])
     args = params if isinstance(params, list) else []
@@ -70,7 +71,8 @@ def dispatch(message: Any) -> dict[str, Any] | None:
         elif method == "notify_burst":
             result = notify_burst(*args, **kwargs)
         elif method == "notify_after":
-            result = notify_after(*args, **kwargs)
+            notify_after(*args, **kwargs)
+            result = None
         elif method == "bench.stats":
             result = process_stats()
         else:

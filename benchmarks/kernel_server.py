@@ -83,6 +83,7 @@ def main() -> None:
             kernel.register_plugin(NoopPlugin(), name=f"noop-{i}")
         await kernel.astart(args.host, args.port)
         try:
+            assert kernel.port is not None
             announce(kernel.port)
             await wait_for_stop()
         finally:

@@ -74,11 +74,10 @@ def print_py_spy(output: Path, top: int) -> None:
     own: dict[str, int] = {}
     total = 0
     for line in output.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        frame = frames[-1] or "(no Python frame: native code, e.g. waiting for the GIL)"
-        own[frame] = own.get(frame, 0) + int(count)
-        total += int(count)
+        stack, _, samples = line.rpartition(" ")
+        frame = stack.split(";")[-1] or "(no Python frame: native code, e.g. waiting for the GIL)"
+        own[frame] = own.get(frame, 0) + int(samples)
+        total += int(samples)
     for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
         print(f"{count / total:6.1%}  {frame}")
 

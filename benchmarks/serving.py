@@ -77,6 +77,7 @@ def server_arguments(description: str) -> argparse.ArgumentParser:
 def run_loop(main: Callable[[], Awaitable[T]], uvloop: bool = False) -> T:
     """Run ``main()`` on a fresh event loop (uvloop's if asked) and close it."""
     _raise_file_limit()
+    loop: asyncio.AbstractEventLoop
     if uvloop:
         import uvloop as uvloop_module  # optional: only with --with-uvloop
 
