@@ -17,7 +17,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from . import logs, protocol
-from .connection import CLOSE_POLICY_VIOLATION, Connection
+from .connection import CLOSE_POLICY_VIOLATION, Connection, current_connection
 from .default_plugins.methods import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
 from .hook_calls import HookTable, call_all, first_result
 from .plugins import make_plugin_manager
@@ -300,8 +300,7 @@ class RPCKernel:
             return
         if self._stopping is None:
             self._stopping = asyncio.ensure_future(self._shutdown())
-        current = asyncio.current_task()
-        if current is not None and any(current in c._tasks for c in self.connections):
+        if current_connection() is not None:
             return  # called from a method: waiting here would wait for ourselves
         await asyncio.shield(self._stopping)
 
@@ -398,15 +397,19 @@ class RPCKernel:
     def stop(self, timeout: float | None = None) -> None:
         """Stop the kernel and wait until it has stopped. Harmless when already stopped.
 
-        From a coroutine on the kernel's own loop this cannot block: it
-        schedules the stop and returns; use ``await astop()`` there instead.
+        From a method of this kernel (or anything on its loop) it cannot
+        wait: it schedules the stop, which lets the method's reply go out,
+        and returns.
         """
         loop = self.loop
         if loop is None or self._server is None or loop.is_closed():
             self._join_thread(timeout)
             return
-        if _on_loop(loop):
-            loop.create_task(self.astop())
+        if _on_loop(loop) or current_connection() is not None:
+            # From a method (async, or plain in a worker thread): the stop
+            # waits for in-flight calls, this one included, so it cannot be
+            # awaited here. It goes ahead once the method returns.
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.astop()))
             return
         future = asyncio.run_coroutine_threadsafe(self.astop(), loop)
         try:

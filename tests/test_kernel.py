@@ -474,3 +474,21 @@ def test_start_uses_the_chosen_event_loop() -> None:
         kernel.stop()
     with pytest.raises(ValueError):
         RPCKernel(token=False, event_loop="tokio").start(port=0)
+
+
+@rpc_method(name="test.stop_kernel")
+def stop_kernel():
+    from sidegears import current_connection
+
+    current_connection().kernel.stop()
+    return "stopping"
+
+
+def test_stop_from_a_plain_method_answers_then_stops() -> None:
+    """A plain method calling kernel.stop() gets its reply out, then the kernel stops."""
+    kernel = RPCKernel(token=False)
+    kernel.start(host="127.0.0.1", port=0)
+    with sync_connect(kernel.url) as ws:
+        ws.send('{"jsonrpc": "2.0", "method": "test.stop_kernel", "id": 1}')
+        assert json.loads(ws.recv(5)) == {"jsonrpc": "2.0", "result": "stopping", "id": 1}
+    assert kernel.wait_until_closed(timeout=10)
