@@ -162,8 +162,8 @@ class Connection:
     # -- sending ---------------------------------------------------------------
 
     def send_notification(self, method: str, params: protocol.Params = None) -> None:
-        """Send a notification to this client only. Call it on the kernel's loop."""
-        self.kernel._send_to([self], protocol.encode(protocol.notification(method, params)), None)
+        """Send a notification to this client only; from any thread, like ``kernel.send_notification``."""
+        self.kernel._notify([self], method, params)
 
     async def call(self, method: str, params: protocol.Params = None, timeout: float | None = None) -> Any:
         """Send a request to this client and return its result (kernel -> client).
@@ -199,7 +199,7 @@ class Connection:
         if websocket.protocol.state is not State.OPEN:
             kernel.log.debug("reply not delivered: client gone", connection=self.id)
             return
-        websocket.protocol.send_text(text.encode())
+        websocket.protocol.send_text(protocol.to_utf8(text))
         websocket.send_data()
         if websocket.paused:
             await websocket.drain()
@@ -363,22 +363,28 @@ class Connection:
                 "method failed", method=request.method, id=request.id, connection=self.id, exc_info=exc
             )
             if hooks.on_method_error:
-                call_sync(
-                    hooks.on_method_error,
-                    {"kernel": kernel, "connection": self, "message": request, "exception": exc, "error": error},
-                )
+                try:
+                    call_sync(
+                        hooks.on_method_error,
+                        {"kernel": kernel, "connection": self, "message": request, "exception": exc, "error": error},
+                    )
+                except Exception as hook_exc:  # an observer must not cost the client its reply
+                    kernel.log.error("on_method_error hook failed", method=request.method, exc_info=hook_exc)
         if hooks.after_dispatch:
-            await call_all(
-                hooks.after_dispatch,
-                {
-                    "kernel": kernel,
-                    "connection": self,
-                    "message": request,
-                    "result": result,
-                    "error": error,
-                    "duration": time.perf_counter() - started,
-                },
-            )
+            try:
+                await call_all(
+                    hooks.after_dispatch,
+                    {
+                        "kernel": kernel,
+                        "connection": self,
+                        "message": request,
+                        "result": result,
+                        "error": error,
+                        "duration": time.perf_counter() - started,
+                    },
+                )
+            except Exception as hook_exc:  # an observer must not cost the client its reply
+                kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
         if request.id is protocol.NO_ID:
             return None
         if error is not None:
@@ -394,7 +400,7 @@ class Connection:
             try:
                 info.signature.bind(*args, **kwargs)
             except TypeError as exc:
-                raise InvalidParams(data=f"{request.method}: {exc}") from None
+                raise InvalidParams(f"Invalid params: {exc}", data=f"{request.method}: {exc}") from None
         if info.is_async:
             return await method(*args, **kwargs)
         context = contextvars.copy_context()  # so current_connection() works in the thread

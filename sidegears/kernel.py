@@ -128,7 +128,7 @@ class RPCKernel:
         self._stopped_async: asyncio.Event | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="sidegears-method")
+        self._executor = _method_executor(self.options.get("max_workers", 32))
 
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.is_serving else "stopped"
@@ -327,6 +327,9 @@ class RPCKernel:
         except Exception as exc:
             self.log.error("on_shutdown hook failed", exc_info=exc)
         self._server = None
+        # Worker threads of finished calls end now; a new start makes a new pool.
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = _method_executor(self.options.get("max_workers", 32))
         self.log.info("kernel stopped", port=self.port)
         assert self._stopped_async is not None
         self._stopped_async.set()
@@ -460,16 +463,19 @@ class RPCKernel:
         ``max_send_buffer`` is closed with 1008). Raises ValueError or
         TypeError at once if ``params`` is not JSON.
         """
+        self._notify(self.connections, method, params)
+
+    def _notify(self, connections: Iterable[Connection], method: str, params: protocol.Params) -> None:
         text = protocol.encode(protocol.notification(method, params))
         loop = self.loop
         if loop is None or self._server is None or loop.is_closed():
             self.log.warning("notification not sent: the kernel is not running", method=method)
             return
         if _on_loop(loop):
-            self._send_to(self.connections, text, None)
+            self._send_to(connections, text, None)
         else:
             try:
-                loop.call_soon_threadsafe(self._send_to, self.connections, text, None)
+                loop.call_soon_threadsafe(self._send_to, connections, text, None)
             except RuntimeError:  # the loop closed meanwhile
                 self.log.warning("notification not sent: the kernel stopped", method=method)
 
@@ -478,13 +484,14 @@ class RPCKernel:
         if self.basic_logging and self._hooks.log_message:
             self._log(None, "out", text, started)
         limit = self.limits.max_send_buffer
+        data = protocol.to_utf8(text)
         for connection in list(connections):
             websocket = connection.websocket
             transport = websocket.transport
             if transport is None or transport.is_closing():
                 continue  # dropped or leaving: writing would only make asyncio complain
             try:
-                websocket.protocol.send_text(text.encode())
+                websocket.protocol.send_text(data)
                 websocket.send_data()
             except Exception as exc:  # closing or closed: the client is gone, nothing to deliver to
                 self.log.debug("notification not delivered", connection=connection.id, reason=str(exc))
@@ -571,6 +578,11 @@ class RPCKernel:
         if not self.connections and self._stopping is None:
             self.log.info("last client left: stopping (close_on_disconnect)")
             asyncio.ensure_future(self.astop())
+
+
+def _method_executor(max_workers: int) -> concurrent.futures.ThreadPoolExecutor:
+    """The threads plain (non-async) methods run in."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sidegears-method")
 
 
 def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:

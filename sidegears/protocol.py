@@ -30,6 +30,7 @@ __all__ = [
     "notification",
     "request",
     "encode_reply",
+    "to_utf8",
 ]
 
 
@@ -250,6 +251,21 @@ def request(msg_id: Any, method: str, params: Params = None) -> dict[str, Any]:
     message = notification(method, params)
     message["id"] = msg_id
     return message
+
+
+_ascii_encoder = json.JSONEncoder(allow_nan=False, ensure_ascii=True, separators=(",", ":"))
+
+
+def to_utf8(text: str) -> bytes:
+    """The UTF-8 bytes of encoded JSON text.
+
+    A lone surrogate (``"\\ud800"`` arrives as valid JSON) cannot be written
+    as UTF-8: such text is re-encoded with ``\\u`` escapes, which JSON allows.
+    """
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _ascii_encoder.encode(_decoder.decode(text)).encode()
 
 
 def encode_reply(reply: dict[str, Any] | list[dict[str, Any]]) -> str:

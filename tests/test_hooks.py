@@ -385,3 +385,29 @@ def test_debug_tracer_is_registered_only_while_debug_is_on() -> None:
     assert len(kernel._hooks.before_dispatch) == 1
     kernel.set_debug(False)
     assert kernel._hooks.before_dispatch == ()
+
+
+class BrokenObserver:
+    @hookimpl
+    def after_dispatch(self):
+        raise RuntimeError("observer bug")
+
+    @hookimpl
+    def on_method_error(self):
+        raise RuntimeError("observer bug")
+
+
+async def test_after_dispatch_and_on_method_error_failures_do_not_lose_replies(caplog) -> None:
+    """An observer hook that raises is logged, and the client still gets its reply."""
+    async with running_kernel() as kernel:
+        kernel.register_plugin(BrokenObserver())
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("hooks.add", [1, 2]) == 3
+            assert (await client.request("hooks.crash"))["error"]["code"] == -32603
+        async with connect(kernel.url) as ws:
+            batch = [{"jsonrpc": "2.0", "method": "hooks.add", "params": [i, i], "id": i} for i in range(3)]
+            await ws.send(json.dumps(batch))
+            replies = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert sorted(r["result"] for r in replies) == [0, 2, 4]
+    assert any("after_dispatch hook failed" in r.getMessage() for r in caplog.records)
+    assert any("on_method_error hook failed" in r.getMessage() for r in caplog.records)

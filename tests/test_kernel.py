@@ -492,3 +492,34 @@ def test_stop_from_a_plain_method_answers_then_stops() -> None:
         ws.send('{"jsonrpc": "2.0", "method": "test.stop_kernel", "id": 1}')
         assert json.loads(ws.recv(5)) == {"jsonrpc": "2.0", "result": "stopping", "id": 1}
     assert kernel.wait_until_closed(timeout=10)
+
+
+async def test_lone_surrogate_is_answered_with_an_escape(kernel) -> None:
+    """A lone surrogate (valid JSON, not UTF-8) comes back escaped, and the call is answered."""
+    async with connect(kernel.url) as ws:
+        reply = await send_raw(ws, '{"jsonrpc": "2.0", "method": "test.echo", "params": ["\\ud800x"], "id": "\\udfff"}')
+    assert reply == {"jsonrpc": "2.0", "result": "\ud800x", "id": "\udfff"}
+
+
+async def test_params_error_message_says_what_is_wrong(rpc) -> None:
+    """The -32602 message itself names the problem, not only error.data."""
+    reply = await rpc.request("multiply", [1])
+    assert reply["error"]["message"].startswith("Invalid params: missing a required argument")
+
+
+@rpc_method(name="test.notify_me_from_thread")
+def notify_me_from_thread(n):
+    from sidegears import current_connection
+
+    current_connection().send_notification("just.you", [n])  # a worker thread: must be thread-safe
+    return n
+
+
+async def test_connection_notification_from_a_worker_thread(kernel) -> None:
+    """connection.send_notification from a plain method's thread reaches only that client."""
+    async with RPCTestClient.connect(kernel.url) as me, RPCTestClient.connect(kernel.url) as other:
+        await other.call("multiply", [1, 1])
+        assert await me.call("test.notify_me_from_thread", [7]) == 7
+        assert (await me.next_notification())["params"] == [7]
+        with pytest.raises(asyncio.TimeoutError):
+            await other.next_notification(timeout=0.3)
