@@ -14,7 +14,7 @@ Quick start::
 """
 
 from .connection import Connection, current_connection
-from .default_plugins.methods import rpc_method
+from .registry import rpc_method
 from .errors import (
     ErrorCode,
     InternalError,

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from . import logs, protocol
 from .connection import CLOSE_POLICY_VIOLATION, Connection, current_connection
-from .default_plugins.methods import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
+from .registry import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
 from .hook_calls import HookTable, call_all, first_result
 from .plugins import make_plugin_manager
 

@@ -118,7 +118,7 @@ def test_original_script_style() -> None:
 
 
 def test_notification_from_a_plain_thread_arrives_at_once() -> None:
-    """send_notification from another thread is pushed without polling (measured, not asserted on time)."""
+    """send_notification from another thread reaches the client (its delay is measured in benchmarks/)."""
     kernel = RPCKernel(token=False)
     kernel.start(host="127.0.0.1", port=0)
     try:
@@ -127,8 +127,8 @@ def test_notification_from_a_plain_thread_arrives_at_once() -> None:
             ws.recv(5)  # the connection is registered once it has answered
             sender = threading.Thread(target=kernel.send_notification, args=("tick", {"n": 1}))
             sender.start()
-            # A 0.5 s bound: the original polled once a second, so this fails for a poller.
-            assert json.loads(ws.recv(0.5)) == {"jsonrpc": "2.0", "method": "tick", "params": {"n": 1}}
+            # Latency is measured in benchmarks/ (idle_thread); here only delivery is checked.
+            assert json.loads(ws.recv(5)) == {"jsonrpc": "2.0", "method": "tick", "params": {"n": 1}}
             sender.join()
     finally:
         kernel.stop()
@@ -426,17 +426,32 @@ async def test_parse_error_keeps_connection_open(kernel) -> None:
         assert (await send_raw(ws, '{"jsonrpc": "2.0", "method": "multiply", "params": [2, 5], "id": 1}'))["result"] == 10
 
 
+GATE = {"started": 0, "open": None}
+
+
+@rpc_method(name="test.gated")
+async def gated(n):
+    GATE["started"] += 1
+    await GATE["open"].wait()
+    return n
+
+
 async def test_back_pressure_reads_no_more_than_max_in_flight() -> None:
-    """With max_in_flight=4, the kernel holds at most 4 calls and still answers all 40."""
+    """With max_in_flight=4, the kernel starts 4 calls, reads no further until they finish, then answers all 10."""
+    GATE["started"], GATE["open"] = 0, asyncio.Event()
     async with running_kernel(max_in_flight=4) as kernel:
         async with connect(kernel.url) as ws:
-            for i in range(40):
-                await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.sleep", "params": [0.01, i], "id": i}))
-            await asyncio.sleep(0.02)
-            (connection,) = kernel.connections
-            assert connection.in_flight <= 4
-            replies = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(40)]
-    assert sorted(r["id"] for r in replies) == list(range(40))
+            for i in range(10):
+                await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.gated", "params": [i], "id": i}))
+            for _ in range(100):
+                if GATE["started"] >= 4:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # room for a fifth call to start, were the kernel still reading
+            assert GATE["started"] == 4
+            GATE["open"].set()
+            replies = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(10)]
+    assert sorted(r["id"] for r in replies) == list(range(10)) and GATE["started"] == 10
 
 
 async def test_stop_answers_cancelled_calls() -> None:

@@ -150,3 +150,15 @@ def test_public_api_names() -> None:
     for name in sidegears.__all__:
         assert getattr(sidegears, name) is not None
     assert (Path(sidegears.__file__).parent / "py.typed").exists()
+
+
+def test_core_never_imports_a_bundled_plugin() -> None:
+    """No core module imports sidegears.default_plugins: bundled plugins are registered by name only."""
+    import ast
+
+    core = Path(__file__).resolve().parent.parent / "sidegears"
+    for path in core.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = ("." * node.level) + (node.module or "")
+                assert "default_plugins" not in module, f"{path.name} imports {module}"
