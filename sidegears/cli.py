@@ -142,11 +142,11 @@ def serve(create_kernel: KernelFactory, *, host: str = "127.0.0.1", port: int = 
 
 
 def _open_window(kernel: RPCKernel) -> None:
-    launch = getattr(kernel, "launch", None)  # added by the browser plugin
-    if not callable(launch):
-        print("No window opened: the browser plugin is not loaded.", flush=True)
+    try:
+        window = kernel.launch()  # prints the reason itself when it cannot open one
+    except RuntimeError as exc:  # no plugin opens windows (the browser plugin is blocked)
+        print(f"No window opened: {exc}. Open the page address above.", flush=True)
         return
-    window = launch()  # prints the reason itself when it cannot open one
     if getattr(window, "opened", False):
         # The app lives as long as its window: once it closes and no client
         # comes back (a reload does) within reconnect_grace, the kernel stops.

@@ -112,3 +112,14 @@ async def test_run_an_app_file(tmp_path: Path) -> None:
     ):
         async with RPCTestClient.connect(url) as rpc:
             assert await rpc.call("long_task", {"steps": 2, "delay": 0}) == {"done": 2}
+
+
+async def test_demo_without_the_browser_plugin_still_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the browser plugin blocked, `sidegears demo` says no window opened and serves its page's address."""
+    monkeypatch.setenv("SIDEGEARS_BLOCK_PLUGINS", "browser")
+    async with sidegears_process("demo", "--port", "0", stderr_file=tmp_path / "stderr") as (process, url):
+        async with RPCTestClient.connect(url) as rpc:
+            assert await rpc.call("multiply", [2, 21]) == 42
+        assert process.stdout is not None
+        rest = (await asyncio.wait_for(process.stdout.readline(), STARTUP_TIMEOUT)).decode()
+        assert "No window opened" in rest

@@ -523,6 +523,12 @@ describe('module', () => {
   test('RPCError serializes as a JSON-RPC error object', () => {
     assert.deepEqual(new RPCError(-32000, 'x', { a: 1 }).toJSON(), { code: -32000, message: 'x', data: { a: 1 } });
     assert.deepEqual(new RPCError(-32000, 'x').toJSON(), { code: -32000, message: 'x' });
-    assert.deepEqual(Object.values(ErrorCode), [-32700, -32600, -32601, -32602, -32603]);
+    assert.deepEqual(Object.values(ErrorCode), [-32700, -32600, -32601, -32602, -32603, -32000, -32001]);
+  });
+
+  test('ErrorCode matches the kernel\'s ErrorCode, name for name', () => {
+    const script = 'import json; from sidegears.errors import ErrorCode; print(json.dumps({e.name: e.value for e in ErrorCode}))';
+    const kernelCodes = JSON.parse(runPython(script));
+    assert.deepEqual({ ...ErrorCode }, kernelCodes);
   });
 });

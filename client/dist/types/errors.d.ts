@@ -9,8 +9,8 @@
  * @module
  */
 /**
- * The error codes defined by JSON-RPC 2.0. Codes from -32000 to -32099 are
- * left to applications (the kernel uses them for its own errors).
+ * The error codes defined by JSON-RPC 2.0, and the kernel's own server
+ * errors in the reserved range -32000 to -32099 (as in sidegears/errors.py).
  */
 export const ErrorCode: Readonly<{
     /** The peer received text that is not valid JSON. */
@@ -23,6 +23,10 @@ export const ErrorCode: Readonly<{
     INVALID_PARAMS: -32602;
     /** The method raised, or the peer failed in some other way. */
     INTERNAL_ERROR: -32603;
+    /** The kernel stopped before the method finished. */
+    REQUEST_CANCELLED: -32000;
+    /** A kernel->client call lost its connection. */
+    CLIENT_GONE: -32001;
 }>;
 /**
  * A JSON-RPC error: the kernel answered a request with an error object, or a
