@@ -71,9 +71,10 @@ def on_startup(kernel: RPCKernel) -> None:
 
 @hookspec
 def on_shutdown(kernel: RPCKernel) -> None:
-    """The kernel is stopping: connections are closed, the server is not yet gone.
+    """The kernel has stopped: calls finished or cancelled, connections closed, the port released.
 
-    Fires once per stop. May be async. Release what ``on_startup`` took.
+    Fires once per stop, before ``stop()`` returns. May be async. Release
+    what ``on_startup`` took.
     """
 
 

@@ -36,8 +36,11 @@ class Limits:
     ``max_in_flight``: requests served at once per connection; beyond it the
     kernel stops reading that socket until one finishes (back-pressure).
     ``max_batch``: members in one batch; a longer batch gets -32600.
-    ``max_send_buffer``: bytes queued for a client that is not reading; beyond
-    it the client is closed with 1008 instead of growing the kernel's memory.
+    ``max_send_buffer``: bytes of notifications queued for a client that is
+    not reading; beyond it the client is dropped (its connection aborted: it
+    sees 1006) instead of growing the kernel's memory. Replies need no such
+    bound: a reply waits until the client reads, and at most
+    ``max_in_flight`` calls wait per connection.
     ``open_timeout``: seconds for the opening handshake.
     ``idle_timeout``: seconds without a message (and no call in flight) after
     which a client is closed with 1001; None (the default) keeps idle
@@ -265,6 +268,8 @@ class RPCKernel:
                 ping_timeout=self.limits.ping_timeout,
                 ssl=self.options.get("ssl"),
                 logger=logging.getLogger("sidegears.websockets"),
+                # Listen (so the port is known) but accept no client until on_startup ran.
+                start_serving=False,
             )
         except BaseException:
             self._stopped.set()
@@ -279,6 +284,7 @@ class RPCKernel:
         except BaseException:
             await self.astop()
             raise
+        await self._server.start_serving()
         self.log.info("kernel started", port=self.port, host=self.host, token=bool(self.token))
 
     def _warn_if_exposed(self, host: str) -> None:
@@ -460,7 +466,8 @@ class RPCKernel:
 
         Callable from any thread, from sync or async code. Never raises
         because a client is slow or gone (a client whose unread data passes
-        ``max_send_buffer`` is closed with 1008). Raises ValueError or
+        ``max_send_buffer`` is dropped: its connection is aborted, since a
+        close frame would wait behind the unread data; it sees 1006). Raises ValueError or
         TypeError at once if ``params`` is not JSON.
         """
         self._notify(self.connections, method, params)

@@ -109,7 +109,6 @@ def on_startup(kernel: RPCKernel) -> None:
         log.debug("plugins", url=kernel.url, plugins=plugins)
 
 
-# tryfirst: see every call, even one that a later before_dispatch answers or rejects.
 @hookimpl
 def on_method_error(
     kernel: RPCKernel, connection: Connection, message: Request, exception: BaseException, error: RPCError
@@ -138,8 +137,9 @@ def on_method_error(
 class CallTracer:
     """Per-call tracing: registered only while debug is on, so off costs nothing per message.
 
-    ``after_dispatch`` is tryfirst: the trace line is written even if another
-    implementation raises.
+    Both are tryfirst: ``before_dispatch`` sees every call, even one that a
+    later implementation answers or rejects, and ``after_dispatch`` writes the
+    trace line even if another implementation raises.
     """
 
     @hookimpl(tryfirst=True)
