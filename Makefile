@@ -9,9 +9,17 @@ PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo bench setup python-env node-env chromium test-python test-js
+.PHONY: test demo bench setup system-packages python-env node-env chromium test-python test-js
 
-$(PY):
+APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
+
+# Debian packages for what this machine lacks (each is checked first).
+system-packages:
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || $(APT_INSTALL) python3-venv; }
+	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm; }
+	@command -v openssl >/dev/null || $(APT_INSTALL) openssl; }
+
+$(PY): system-packages
 	$(PYTHON) -m venv $(VENV)
 
 # Python: the package with its test extra, and the example third-party plugin
@@ -21,18 +29,18 @@ python-env: $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m pip install --quiet --force-reinstall --no-deps ./plugins/sidegears-plugin-files
 
-node-env:
+node-env: system-packages
 	cd client && npm ci --no-audit --no-fund
 
 # Debian's Chromium for the browser tests (tools may not download their own).
 chromium:
-	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@[ -x $(CHROMIUM) ] || $(APT_INSTALL) chromium; }
 
 setup: python-env node-env chromium
 
 test-python:
 	$(PY) -m mypy sidegears
-	SIDEGEARS_PYTHON=$(abspath $(PY)) $(PY) -m pytest -q tests plugins/sidegears-plugin-files/tests
+	SIDEGEARS_REQUIRE_BROWSER=1 SIDEGEARS_PYTHON=$(abspath $(PY)) $(PY) -m pytest -q tests plugins/sidegears-plugin-files/tests
 	$(PY) -m benchmarks.run --quick --smoke
 
 test-js:

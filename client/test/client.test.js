@@ -15,7 +15,6 @@ import sidegears, {
 import { closedPort, nextValue, runPython, startKernel } from './kernel.js';
 
 /** Whether this kernel can call its clients (Connection.call). */
-const kernelCanCall = runPython("from sidegears.connection import Connection; print(hasattr(Connection, 'call'))") === 'True';
 
 /** @type {import('./kernel.js').Kernel} */
 let kernel;
@@ -419,7 +418,7 @@ describe('notifications', () => {
   });
 });
 
-describe('requests from the kernel', { skip: kernelCanCall ? false : 'the kernel has no Connection.call yet' }, () => {
+describe('requests from the kernel', () => {
   test('a registered handler answers, sync or async, with positional or named params', async () => {
     const client = await connected();
     client.register('add', (a, b) => a + b);

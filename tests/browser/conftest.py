@@ -49,9 +49,9 @@ CHROMIUM_ARGS = [
 async def browser() -> AsyncIterator[Any]:
     """One headless Chromium for the whole session."""
     if async_playwright is None:
-        pytest.skip("Playwright for Python is not installed (pip install playwright; no browser download needed)")
+        _skip_or_fail("Playwright for Python is not installed (pip install playwright; no browser download needed)")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set SIDEGEARS_CHROMIUM)")
+        _skip_or_fail(f"no Chromium at {CHROMIUM} (set SIDEGEARS_CHROMIUM)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=30_000
@@ -106,3 +106,10 @@ async def start_kernel() -> AsyncIterator[Callable[..., Awaitable[RPCKernel]]]:
     yield start
     for kernel in reversed(kernels):
         await kernel.astop()
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine; fail where SIDEGEARS_REQUIRE_BROWSER=1 (make test, CI)."""
+    if os.environ.get("SIDEGEARS_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
