@@ -342,6 +342,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         help="comma-separated scenarios and sections to run: "
                              + ", ".join([*SCENARIOS, *SECTIONS]))
     parser.add_argument("--scale", action="store_true", help="run only the scale section")
+    parser.add_argument("--speed", action="store_true",
+                        help="the candidate on uvloop (the kernel's speed extra), the baseline on plain asyncio")
     parser.add_argument("--with-uvloop", action="store_true",
                         help="run servers and client on uvloop (pip install uvloop)")
     parser.add_argument("--candidate", choices=["kernel", "baseline"], default="kernel",
@@ -382,7 +384,8 @@ async def run(args: argparse.Namespace) -> int:
         base = Target("baseline", stack.enter_context(
             ServerProcess("baseline_server", *server_options(args), label="baseline")))
         candidate = Target(candidate_label, stack.enter_context(
-            ServerProcess(candidate_module(args), *server_options(args), label=candidate_label)))
+            ServerProcess(candidate_module(args), *server_options(args), *(["--uvloop"] if args.speed and not args.with_uvloop else []),
+                          label=candidate_label)))
         if scenarios:
             log(f"scenarios: {len(scenarios)} x {rounds} rounds")
             results = await interleave([base, candidate], scenarios, mode, rounds)
