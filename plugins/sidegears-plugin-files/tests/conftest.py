@@ -21,7 +21,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder tree, made the current directory so that it is the default files root.
+    """A folder tree, also made the current directory (the plugin must not serve it unless asked).
 
     Layout: ``notes.txt``, ``data.bin`` (not UTF-8), ``docs/readme.md``,
     ``docs/deep/x.txt``, and next to the root a ``secret.txt`` that must stay
@@ -36,3 +36,12 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "secret.txt").write_text("top secret", encoding="utf-8")
     monkeypatch.chdir(root)
     return root
+
+
+@pytest.fixture
+async def kernel(tree: Path):
+    """A running kernel (found the plugin by its entry point) serving ``tree`` as its files root."""
+    from sidegears.testing import running_kernel
+
+    async with running_kernel(files_root=tree) as running:
+        yield running

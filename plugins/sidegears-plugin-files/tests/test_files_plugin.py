@@ -45,9 +45,15 @@ def symlink_or_skip(link: Path, target: Path) -> None:
 # -- what the methods return ------------------------------------------------------
 
 
-async def test_root_defaults_to_current_directory(rpc: RPCTestClient, tree: Path) -> None:
-    """Without a files_root option, the root is the current directory when the kernel starts."""
+async def test_root_is_the_files_root_option(rpc: RPCTestClient, tree: Path) -> None:
+    """files.root is the files_root the kernel was given."""
     assert await rpc.call("files.root") == str(tree.resolve())
+
+
+async def test_nothing_served_without_files_root(tree: Path) -> None:
+    """Installed but not configured, the plugin serves nothing, not even the current directory."""
+    async with running_kernel() as kernel, connect(kernel) as rpc:
+        assert (await rpc.request("files.list"))["error"]["code"] == -32601
 
 
 async def test_list_root(rpc: RPCTestClient, tree: Path) -> None:
@@ -217,7 +223,7 @@ async def test_files_root_option(tree: Path) -> None:
 
 async def test_read_limit_option(tree: Path) -> None:
     """The files_max_read_bytes option caps every read, whatever max_bytes a client asks for."""
-    async with running_kernel(files_max_read_bytes=4) as kernel, connect(kernel) as rpc:
+    async with running_kernel(files_root=tree, files_max_read_bytes=4) as kernel, connect(kernel) as rpc:
         assert await rpc.call("files.read_text", ["docs/deep/x.txt"]) == "x"
         error = await call_error(rpc, "files.read_text", {"path": "notes.txt", "max_bytes": 1000})
         assert error.code == FilesErrorCode.FILE_TOO_LARGE and error.data["limit"] == 4
@@ -225,7 +231,7 @@ async def test_read_limit_option(tree: Path) -> None:
 
 async def test_entry_limit_option(tree: Path) -> None:
     """With files_max_entries, a long listing is cut and says so."""
-    async with running_kernel(files_max_entries=2) as kernel, connect(kernel) as rpc:
+    async with running_kernel(files_root=tree, files_max_entries=2) as kernel, connect(kernel) as rpc:
         listing = await rpc.call("files.list")
         assert len(listing["entries"]) == 2 and listing["truncated"] is True
 

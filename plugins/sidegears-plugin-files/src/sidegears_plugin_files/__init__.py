@@ -1,8 +1,10 @@
 """sidegears-plugin-files: a SideGears plugin that lets the UI browse and read files under one root folder.
 
-Installed, it is found through its ``sidegears`` entry point; every kernel
-then serves these methods (block it with ``RPCKernel(block_plugins=["files"])``
-or ``SIDEGEARS_BLOCK_PLUGINS=files``):
+Installed, it is found through its ``sidegears`` entry point; a kernel given
+a root folder (``RPCKernel(files_root=...)``) then serves these methods. A
+kernel without that option serves none of them: installing the plugin must
+not expose some folder to every app on the machine. Block it with
+``RPCKernel(block_plugins=["files"])`` or ``SIDEGEARS_BLOCK_PLUGINS=files``.
 
 ``files.root()``
     The absolute path of the root folder.
@@ -14,15 +16,14 @@ or ``SIDEGEARS_BLOCK_PLUGINS=files``):
 ``files.read_text(path, encoding="utf-8", max_bytes=None)``
     The text of a regular file, up to a size limit.
 
-Kernel options: ``files_root`` (default: the current directory when the
-kernel starts), ``files_max_read_bytes`` (default 1 MiB),
+Kernel options: ``files_root`` (required to serve anything),
+``files_max_read_bytes`` (default 1 MiB),
 ``files_max_entries`` (default 10000). Errors: see :mod:`.errors`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ log = logging.getLogger("sidegears_plugin_files")
 def browser_for(options: dict[str, Any]) -> FileBrowser:
     """The :class:`FileBrowser` that a kernel with these options serves (its root resolved now)."""
     return FileBrowser(
-        options.get("files_root") or os.getcwd(),
+        options["files_root"],
         max_read_bytes=int(options.get("files_max_read_bytes", DEFAULT_MAX_READ_BYTES)),
         max_entries=int(options.get("files_max_entries", DEFAULT_MAX_ENTRIES)),
     )
@@ -53,6 +54,9 @@ def browser_for(options: dict[str, Any]) -> FileBrowser:
 @hookimpl
 def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
     """Serve the files.* methods over the root given by ``kernel.options`` (fires each time the kernel starts)."""
+    if not kernel.options.get("files_root"):
+        log.info("files plugin idle: no files_root option given")
+        return
     # The root is fixed here, at start, so a later os.chdir() in the app cannot move it.
     browser = browser_for(kernel.options)
     register(browser.root_path, name="files.root")
