@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import pytest
 import subprocess
 import sys
 from pathlib import Path
@@ -33,12 +35,25 @@ def test_quick_start_serves_multiply(tmp_path) -> None:
         process.wait(10)
 
 
-def test_other_python_examples_run(tmp_path) -> None:
-    """The async and plugin examples run to completion without error."""
-    blocks = python_blocks()[1:]
-    assert len(blocks) >= 2
-    for number, block in enumerate(blocks):
-        script = tmp_path / f"example_{number}.py"
-        script.write_text(block)
-        result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
+def test_async_example_prints_the_reply(tmp_path) -> None:
+    """The asyncio example serves files.count on its own loop and prints the reply."""
+    script = tmp_path / "async_example.py"
+    script.write_text(python_blocks()[1])
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reply = json.loads(result.stdout.strip().splitlines()[-1])
+    assert reply["id"] == 1 and reply["result"] == 1  # the folder held only the script
+
+
+def test_plugin_example_rejects_admin_calls() -> None:
+    """The plugin example registers Audit, which refuses admin.* methods and lets others through."""
+    from sidegears import RPCError
+    from sidegears.protocol import Request
+
+    namespace: dict = {}
+    exec(python_blocks()[2], namespace)
+    kernel = namespace["kernel"]
+    audit = next(p for p in (kernel.plugin_manager.get_plugin(n) for n in kernel.list_plugins()) if type(p).__name__ == "Audit")
+    with pytest.raises(RPCError):
+        audit.before_dispatch(None, Request("admin.reset", None, 1))
+    assert audit.before_dispatch(None, Request("multiply", [1, 2], 2)) is None
