@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hmac
 import ipaddress
 import logging
 import secrets
@@ -109,6 +110,7 @@ class RPCKernel:
             raise ValueError("token must be a string of at least 16 characters, None (make one) or False (no token)")
         #: The per-launch secret clients must present (None when turned off with ``token=False``).
         self.token: str | None = token or None
+        self._launch_codes: set[str] = set()
         self.compression = compression
         self.reconnect_grace = reconnect_grace
         self.log_format = log_format
@@ -223,6 +225,29 @@ class RPCKernel:
     def url(self) -> str | None:
         """The websocket address clients connect to, token included (None before start)."""
         return self._address("ws")
+
+    def launch_url(self) -> str | None:
+        """A single-use address of the kernel's page, for a window the kernel opens.
+
+        It carries ``?launch=CODE`` instead of the token: a browser's command
+        line is readable by every local user (``/proc/PID/cmdline``), and a
+        code that the window has already traded for the token cookie is
+        worthless to them. Without a token it is plain ``http_url``.
+        """
+        base = self._address("http")
+        if base is None or not self.token:
+            return base
+        code = secrets.token_urlsafe(24)
+        self._launch_codes.add(code)
+        return base.split("?")[0] + f"?launch={code}"
+
+    def use_launch_code(self, code: str) -> bool:
+        """Accept a code of :meth:`launch_url` once (the security plugin calls this)."""
+        for known in list(self._launch_codes):
+            if hmac.compare_digest(known.encode(), code.encode()):
+                self._launch_codes.discard(known)
+                return True
+        return False
 
     @property
     def http_url(self) -> str | None:

@@ -123,6 +123,8 @@ async def test_reload_keeps_a_close_on_disconnect_kernel_running(site, headless_
     try:
         window = await asyncio.to_thread(kernel.launch, "/?reload=1", executable=str(headless_chromium))
         assert window.opened and window.runtime == "executable"
+        # The browser's command line (readable by any local user) holds a used-up code, not the token.
+        assert "launch=" in window.url and kernel.token not in " ".join(window.process.args)
         assert (await reporter.next())["phase"] == "first"
         assert await reporter.next() == {"phase": "reloaded", "search": "?reload=1"}
         await asyncio.sleep(GRACE * 3)  # longer than the grace period: a stop would have happened by now

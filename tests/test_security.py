@@ -171,3 +171,14 @@ async def test_wss_with_a_self_signed_certificate(tmp_path: Path) -> None:
             assert await client.call("security.multiply", [3, 4]) == 12
     finally:
         await kernel.astop()
+
+
+async def test_launch_url_is_single_use_and_holds_no_token(secured) -> None:
+    """kernel.launch_url() carries a one-time code, not the token; the code buys the cookie once, then 403."""
+    url = secured.launch_url()
+    assert "launch=" in url and secured.token not in url
+    path = url.split(str(secured.port), 1)[1]
+    first = await asyncio.to_thread(http_get, secured.port, path)
+    assert first.status == 302 and secured.token in first.getheader("Set-Cookie")
+    again = await asyncio.to_thread(http_get, secured.port, path)
+    assert again.status == 403

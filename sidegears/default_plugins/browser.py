@@ -278,16 +278,20 @@ def find_chromium() -> str | None:
         return None
 
 
-def page_url(kernel: RPCKernel | None, url: str | None = None) -> str:
+def page_url(kernel: RPCKernel | None, url: str | None = None, *, single_use: bool = True) -> str:
     """The address to open: ``url`` as given, a path (``"/settings.html"``) on the kernel's page, or its page.
 
-    A path gets the kernel's address and token: ``http://host:port/settings.html?token=...``.
+    A path gets the kernel's address and a single-use launch code
+    (``http://host:port/settings.html?launch=...``, see ``kernel.launch_url``):
+    the token itself would be readable in the browser's command line. With
+    ``single_use=False`` it carries the token (an address to print for the
+    user, who may open it more than once).
     """
     if url is not None and not url.startswith("/"):
         return url
     if kernel is None:
         raise ValueError("launch() needs a kernel or a full url")
-    base = kernel.http_url
+    base = kernel.launch_url() if single_use else kernel.http_url
     if base is None:
         raise RuntimeError("the kernel is not started: start it before launching its window")
     if url is None:
@@ -332,17 +336,21 @@ def launch(
     Blocks while the browser is started (about a tenth of a second).
     """
     target = page_url(kernel, url)
+
+    def shown() -> str:
+        return page_url(kernel, url, single_use=False)
+
     choice = runtime if runtime is not None else (os.environ.get(ENV_VAR) or None)
     if choice is not None and not isinstance(choice, str):
         raise TypeError(f"runtime must be a string, not {type(choice).__name__}")
     if choice is not None and choice.strip().lower() in NO_WINDOW:
-        return _not_opened(kernel, target, "no window requested" + (" (runtime)" if runtime else f" (${ENV_VAR})"))
+        return _not_opened(kernel, shown(), "no window requested" + (" (runtime)" if runtime else f" (${ENV_VAR})"))
     if executable is None and choice is not None and _is_path(choice):
         executable, choice = choice, None
     if headless and executable is None:
         executable = find_chromium()
         if executable is None:
-            return _not_opened(kernel, target, "headless was asked for, but no Chrome or Chromium executable was found")
+            return _not_opened(kernel, shown(), "headless was asked for, but no Chrome or Chromium executable was found")
     if executable is not None:
         mode = "app"
         if choice is not None:
@@ -355,12 +363,12 @@ def launch(
     else:
         names = expand_runtime(choice or DEFAULT_RUNTIME)
         if not has_display():
-            return _not_opened(kernel, target, "no display ($DISPLAY and $WAYLAND_DISPLAY are not set)")
+            return _not_opened(kernel, shown(), "no display ($DISPLAY and $WAYLAND_DISPLAY are not set)")
         if size is not None:
             runtime_options["size"] = tuple(size)
         window = _launch_named(target, choice or DEFAULT_RUNTIME, names, runtime_options)
     if not window.opened:
-        return _not_opened(kernel, target, window.message or "no browser could be started", window)
+        return _not_opened(kernel, shown(), window.message or "no browser could be started", window)
     log.info("window opened: %s", window.runtime)
     if kernel is not None:
         with _windows_lock:

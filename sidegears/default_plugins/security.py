@@ -23,7 +23,10 @@ and processes on the machine can connect directly. So, before any JSON-RPC:
   kernel answers with a redirect to the same page without it and sets that
   cookie (HttpOnly, SameSite=Strict), so the page, its reloads and the
   websocket it opens work with nothing to copy, while a foreign page never
-  sees the secret. Wrong or missing: 403, logged without the secret.
+  sees the secret. A window the kernel opens itself gets a single-use
+  ``?launch=`` code instead (``kernel.launch_url()``), since a browser's
+  command line is readable by other local users; the code buys the cookie
+  once. Wrong or missing: 403, logged without the secret.
   Compared in constant time.
 
 The client bundles (``/sidegears.js`` ...) are public code and need no token.
@@ -80,9 +83,13 @@ def _same_secret(given: str | None, token: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
-def _query_token(request: Any) -> str | None:
-    values = parse_qs(urlsplit(request.path).query).get("token")
+def _query_value(request: Any, name: str) -> str | None:
+    values = parse_qs(urlsplit(request.path).query).get(name)
     return values[0] if values else None
+
+
+def _query_token(request: Any) -> str | None:
+    return _query_value(request, "token")
 
 
 def _cookie_token(kernel: RPCKernel, request: Any) -> str | None:
@@ -117,6 +124,10 @@ def process_http_request(kernel: RPCKernel, websocket: Any, request: Any) -> Res
         return None
     if not upgrade and urlsplit(request.path).path.lstrip("/") in CLIENT_FILES:
         return None
+    if not upgrade:
+        code = _query_value(request, "launch")
+        if code is not None and kernel.use_launch_code(code):
+            return _redirect_setting_cookie(kernel, request)
     from_query = _query_token(request)
     if _same_secret(from_query, token):
         if upgrade:
@@ -130,7 +141,7 @@ def process_http_request(kernel: RPCKernel, websocket: Any, request: Any) -> Res
 def _redirect_setting_cookie(kernel: RPCKernel, request: Any) -> Response:
     """Trade the token in a page's URL for a cookie, so it leaves the address bar and history."""
     parts = urlsplit(request.path)
-    query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items() if k != "token"}
+    query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items() if k not in ("token", "launch")}
     location = parts.path + ("?" + urlencode(query, doseq=True) if query else "")
     cookie = f"{cookie_name(kernel)}={kernel.token}; Path=/; HttpOnly; SameSite=Strict"
     return http_response(
