@@ -13,19 +13,52 @@ check per message and an implemented one costs a plain function call.
 from __future__ import annotations
 
 import inspect
+import time
 from typing import Any, Callable
 
 import pluggy
 
-__all__ = ["HookTable", "call_all", "first_result"]
+__all__ = ["HookTable", "HookTracer", "call_all", "first_result"]
 
 Impl = tuple[Callable[..., Any], tuple[str, ...]]
 
 
-def _impls(pm: pluggy.PluginManager, name: str) -> tuple[Impl, ...]:
+#: Called with (hook name, plugin name, seconds) after each implementation runs, while tracing.
+HookTracer = Callable[[str, str, float], None]
+
+
+def _impls(pm: pluggy.PluginManager, name: str, tracer: HookTracer | None = None) -> tuple[Impl, ...]:
     caller = getattr(pm.hook, name)
     # get_hookimpls() lists in registration order, tryfirst last; pluggy calls the reverse.
-    return tuple((impl.function, tuple(impl.argnames)) for impl in reversed(caller.get_hookimpls()))
+    impls = reversed(caller.get_hookimpls())
+    if tracer is None:
+        return tuple((impl.function, tuple(impl.argnames)) for impl in impls)
+    return tuple((_timed(impl.function, name, impl.plugin_name, tracer), tuple(impl.argnames)) for impl in impls)
+
+
+def _timed(function: Callable[..., Any], hook: str, plugin: str, tracer: HookTracer) -> Callable[..., Any]:
+    """``function``, reporting how long each call took (until its coroutine finished, if async)."""
+
+    def timed(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            result = function(*args)
+        except BaseException:
+            tracer(hook, plugin, time.perf_counter() - started)
+            raise
+        if inspect.isawaitable(result):
+
+            async def finish() -> Any:
+                try:
+                    return await result
+                finally:
+                    tracer(hook, plugin, time.perf_counter() - started)
+
+            return finish()
+        tracer(hook, plugin, time.perf_counter() - started)
+        return result
+
+    return timed
 
 
 async def call_all(impls: tuple[Impl, ...], kwargs: dict[str, Any]) -> list[Any]:
@@ -70,13 +103,15 @@ class HookTable:
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self._pm = pm
+        #: When set, every implementation is wrapped to report its duration (debug mode).
+        self.tracer: HookTracer | None = None
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read the implementations (after a plugin was registered or unregistered)."""
         for name in self._pm.hook.__dict__:
             if not name.startswith("_"):
-                setattr(self, name, _impls(self._pm, name))
+                setattr(self, name, _impls(self._pm, name, self.tracer))
 
     def __getattr__(self, name: str) -> tuple[Impl, ...]:
         # A hook without a spec yet (e.g. spec added later) has no implementations.

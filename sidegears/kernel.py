@@ -157,6 +157,15 @@ class RPCKernel:
         self._hooks.refresh()
         return removed
 
+    def set_hook_tracer(self, tracer: Any) -> None:
+        """Have ``tracer(hook, plugin, seconds)`` called after each hook implementation the kernel runs; None stops it.
+
+        The debug plugin uses it to time every hook of every call. Tracing
+        wraps each implementation, so it costs per message: it is for debugging.
+        """
+        self._hooks.tracer = tracer
+        self._hooks.refresh()
+
     def list_plugins(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
         return [name for name, plugin in self.plugin_manager.list_name_plugin() if plugin is not None]

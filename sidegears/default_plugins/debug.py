@@ -21,6 +21,7 @@ of the call, the plugins implementing it in the order the kernel calls them.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -50,11 +51,24 @@ _CALLS_KEY = "sidegears.debug.calls"
 class _Call:
     """What the debug hooks learn about one call between before_dispatch and after_dispatch."""
 
-    __slots__ = ("method", "failed")
+    __slots__ = ("method", "failed", "hook_seconds")
 
     def __init__(self, method: str) -> None:
         self.method = method
         self.failed = False
+        #: "hook:plugin" -> seconds, for each hook implementation the call went through.
+        self.hook_seconds: dict[str, float] = {}
+
+
+# The call being dispatched in this task (each dispatch runs in its own task, so its own context).
+_current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("sidegears_debug_call", default=None)
+
+
+def _record_hook(hook: str, plugin: str, seconds: float) -> None:
+    call = _current_call.get()
+    if call is not None:
+        key = f"{hook}:{plugin}"
+        call.hook_seconds[key] = call.hook_seconds.get(key, 0.0) + seconds
 
 
 def traceback_data(exception: BaseException) -> dict[str, str]:
@@ -146,8 +160,10 @@ class CallTracer:
     def before_dispatch(self, kernel: RPCKernel, connection: Connection, message: Request) -> None:
         if not kernel.debug:
             return None
+        call = _Call(message.method)
+        _current_call.set(call)
         # Keep the message itself, so its id() cannot be reused while the entry exists.
-        connection.state.setdefault(_CALLS_KEY, {})[id(message)] = (message, _Call(message.method))
+        connection.state.setdefault(_CALLS_KEY, {})[id(message)] = (message, call)
         return None  # before_dispatch is a first-result hook: anything else would answer the call
 
     @hookimpl(tryfirst=True)
@@ -176,6 +192,8 @@ class CallTracer:
         fields["duration_ms"] = round(duration * 1000, 3)
         fields["outcome"] = "result" if error is None else f"error {error.code}"
         fields["hooks"] = hooks_of_call(kernel.plugin_manager, notification, call is not None and call.failed)
+        if call is not None:
+            fields["hook_ms"] = {key: round(seconds * 1000, 4) for key, seconds in call.hook_seconds.items()}
         log.debug("call", **fields)
 
 
@@ -189,5 +207,7 @@ def on_settings_changed(kernel: RPCKernel, name: str, value: Any) -> None:
     pm = kernel.plugin_manager
     if value and not pm.has_plugin(TRACER_NAME):
         pm.register(CallTracer(), name=TRACER_NAME)
+        kernel.set_hook_tracer(_record_hook)
     elif not value and pm.has_plugin(TRACER_NAME):
         pm.unregister(name=TRACER_NAME)
+        kernel.set_hook_tracer(None)
