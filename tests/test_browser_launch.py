@@ -168,3 +168,23 @@ async def test_missing_executable_says_so_and_prints_the_address(tmp_path, capsy
     assert not window.opened
     err = capsys.readouterr().err
     assert "could not start" in err and "no-such-browser" in err and kernel.http_url in err
+
+
+@needs_chromium
+async def test_webruntime_runtime_name_opens_the_page(site, headless_chromium, monkeypatch):
+    """runtime='chrome-app' goes through webruntime (pointed at the headless wrapper) and the page calls a method."""
+    monkeypatch.setenv("DISPLAY", ":99")  # a display is assumed; the wrapper runs headless anyway
+    monkeypatch.setenv("WEBRUNTIME_CHROME_EXE", str(headless_chromium))
+    reporter = Reporter()
+    kernel = RPCKernel(static_dir=str(site))
+    kernel.register_plugin(reporter, name="reporter")
+    await kernel.astart("127.0.0.1", 0)
+    window = None
+    try:
+        window = await asyncio.to_thread(kernel.launch, runtime="chrome-app")
+        assert window.opened and window.runtime.endswith("chrome-app")  # webruntime names it googlechrome-app
+        assert (await reporter.next())["phase"] == "first"
+    finally:
+        if window is not None:
+            await close_window(window)
+        await kernel.astop()
