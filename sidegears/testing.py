@@ -1,5 +1,6 @@
 """Test helpers for SideGears applications and plugins: a real kernel on port 0 and a real client.
 
+It needs pytest and pytest-asyncio (``pip install 'sidegears[test]'``).
 Enable the fixtures in a ``conftest.py``::
 
     pytest_plugins = ["sidegears.testing"]
@@ -24,8 +25,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import pytest
-import pytest_asyncio
+try:
+    import pytest_asyncio
+except ImportError as exc:  # pragma: no cover - a runtime install without the test extra
+    raise ImportError(
+        "sidegears.testing needs pytest-asyncio (and pytest): pip install 'sidegears[test]'"
+    ) from exc
 from websockets.asyncio.client import ClientConnection, connect
 
 from .errors import RPCError
@@ -126,5 +131,3 @@ async def rpc(kernel: RPCKernel) -> AsyncIterator[RPCTestClient]:
     async with RPCTestClient.connect(kernel.url) as client:
         yield client
 
-
-_ = pytest  # fixtures module: pytest must be importable here
