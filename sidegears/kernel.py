@@ -83,7 +83,8 @@ class RPCKernel:
     ``reconnect_grace``, seconds a ``close_on_disconnect`` kernel waits for a
     client to come back (a page reload) before stopping; ``event_loop``
     ("auto": uvloop if installed, "uvloop" or "asyncio") for the thread of
-    :meth:`start`; ``token``, the
+    :meth:`start`; ``max_workers``, threads for plain (non-async) methods
+    (32); ``token``, the
     per-launch secret (None: a random one; a string: that one; False: no
     token, for trusted tests only). Other keyword
     options are kept in ``kernel.options`` for plugins (``static_dir``,
