@@ -131,7 +131,7 @@ def process_http_request(
 ) -> HTTPResponse | None:
     """An HTTP request arrived, before any websocket upgrade.
 
-    Every request passes here: websocket handshakes and plain GETs alike.
+    Fires for every request: websocket handshakes and plain GETs alike.
     Return a ``websockets.http11.Response`` to answer it (an error status
     refuses a handshake, e.g. a foreign Origin gets 403; a page is served by
     returning 200), or None to let it through to the upgrade. First result

@@ -37,13 +37,21 @@ def hook_names() -> list[str]:
 
 
 def test_every_hook_has_a_full_docstring() -> None:
-    """Each hookspec says when it fires and whether it may be async."""
+    """Each hookspec is typed and says when it fires, whether it may be async, and what a returned value means."""
     names = hook_names()
     assert {"on_connect", "before_dispatch", "on_notify", "log_message"} <= set(names)
     for name in names:
-        doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+        spec = getattr(hookspecs, name)
+        doc = inspect.getdoc(spec) or ""
+        signature = inspect.signature(spec)
         assert len(doc) > 80, f"hook {name} is barely documented"
+        assert re.search(r"\bfires\b|\bcalled\b", doc, re.IGNORECASE), f"hook {name}: say when it fires"
         assert re.search(r"async|synchronous", doc, re.IGNORECASE), f"hook {name}: say whether it may be async"
+        assert all(p.annotation is not p.empty for p in signature.parameters.values()), f"hook {name}: type its arguments"
+        if signature.return_annotation != "None":
+            assert re.search(r"\breturn", doc, re.IGNORECASE), f"hook {name}: say what its return value means"
+        if spec.sidegears_spec.get("firstresult"):
+            assert re.search(r"first result", doc, re.IGNORECASE), f"hook {name}: say that the first result wins"
 
 
 def test_every_hook_is_in_the_hook_reference() -> None:
