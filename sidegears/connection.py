@@ -196,8 +196,11 @@ class Connection:
         # Framed straight by the protocol, as websockets' broadcast() does:
         # send() costs an async context manager per message, and replies are
         # never fragmented. The frames of one loop iteration go out in one
-        # write (see _flush). Flow control stays: wait while the transport is
-        # above its high-water mark (the client is not reading).
+        # write (see _flush). Flow control stays, before framing: while the
+        # transport is above its high-water mark (the client is not reading)
+        # the reply waits as a string in its task, not as a queued frame.
+        while websocket.paused and websocket.protocol.state is State.OPEN:
+            await websocket.drain()
         if websocket.protocol.state is not State.OPEN:
             kernel.log.debug("reply not delivered: client gone", connection=self.id)
             return
@@ -205,8 +208,6 @@ class Connection:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
-        if websocket.paused:
-            await websocket.drain()
 
     def _flush(self) -> None:
         """Write every frame framed since the last flush in one system call (one per reply was 27 % of the time)."""
