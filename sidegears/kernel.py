@@ -514,17 +514,17 @@ class RPCKernel:
             self.log.warning("notification not sent: the kernel is not running", method=method)
             return
         if _on_loop(loop):
-            self._send_to(connections, text, None)
+            self._send_to(connections, text)
         else:
             try:
-                loop.call_soon_threadsafe(self._send_to, connections, text, None)
+                loop.call_soon_threadsafe(self._send_to, connections, text)
             except RuntimeError:  # the loop closed meanwhile
                 self.log.warning("notification not sent: the kernel stopped", method=method)
 
-    def _send_to(self, connections: Iterable[Connection], text: str, started: float | None) -> None:
+    def _send_to(self, connections: Iterable[Connection], text: str) -> None:
         """Write a message to connections without waiting (broadcast), dropping clients that do not read."""
         if self.basic_logging and self._hooks.log_message:
-            self._log(None, "out", text, started)
+            self._log(None, "out", text, None)
         limit = self.limits.max_send_buffer
         data = protocol.to_utf8(text)
         for connection in list(connections):
@@ -548,27 +548,23 @@ class RPCKernel:
                 # The close frame would queue behind the unread data: abort instead.
                 transport.abort()
 
-    def _log(
-        self, connection: Connection | None, direction: str, text: str, started: float | None, message: Any = None
-    ) -> None:
-        if message is None:
-            try:
-                message = protocol.decode(text)
-            except Exception:
-                message = text
-        duration = None if started is None else time.perf_counter() - started
+    def _log(self, connection: Connection | None, direction: str, text: str, started: float | None) -> None:
+        try:
+            message: Any = protocol.decode(text)
+        except Exception:
+            message = text
+        kwargs = {
+            "kernel": self,
+            "connection": connection,
+            "direction": direction,
+            "message": message,
+            "size": len(protocol.to_utf8(text)),
+            "duration": None if started is None else time.perf_counter() - started,
+        }
         for function, argnames in self._hooks.log_message:
-            kwargs = {
-                "kernel": self,
-                "connection": connection,
-                "direction": direction,
-                "message": message,
-                "size": len(text.encode()),
-                "duration": duration,
-            }
             try:
                 function(*[kwargs[arg] for arg in argnames])
-            except Exception as exc:
+            except Exception as exc:  # one broken logger must not silence the others
                 self.log.error("log_message hook failed", exc_info=exc)
 
     # -- connections ---------------------------------------------------------------

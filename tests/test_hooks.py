@@ -419,3 +419,15 @@ async def test_after_dispatch_and_on_method_error_failures_do_not_lose_replies(c
             assert sorted(r["result"] for r in replies) == [0, 2, 4]
     assert any("after_dispatch hook failed" in r.getMessage() for r in caplog.records)
     assert any("on_method_error hook failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_log_message_with_a_lone_surrogate_still_replies() -> None:
+    """With logging on, a message holding a lone surrogate is logged with its UTF-8 size and still answered."""
+    log = MessageLog()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(log)
+        kernel.set_basic_logging(True)
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("hooks.add", ["\ud800", "x"]) == "\ud800x"
+    out = [entry for entry in log.seen if entry[0] == "out"]
+    assert out and out[0][1]["result"] == "\ud800x"
