@@ -201,13 +201,24 @@ class Connection:
         # the reply waits as a string in its task, not as a queued frame.
         while websocket.paused and websocket.protocol.state is State.OPEN:
             await websocket.drain()
-        if websocket.protocol.state is not State.OPEN:
+        if not self._frame(protocol.to_utf8(text)):
             kernel.log.debug("reply not delivered: client gone", connection=self.id)
-            return
-        websocket.protocol.send_text(protocol.to_utf8(text))
+
+    def _frame(self, data: bytes) -> bool:
+        """Frame a UTF-8 text message for this client, to go out at the next flush; False if it is gone.
+
+        Replies and broadcast notifications both come this way, so their
+        frames share one write per loop iteration.
+        """
+        websocket = self.websocket
+        transport = websocket.transport
+        if websocket.protocol.state is not State.OPEN or transport is None or transport.is_closing():
+            return False
+        websocket.protocol.send_text(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
+        return True
 
     def _flush(self) -> None:
         """Write every frame framed since the last flush in one system call (one per reply was 27 % of the time)."""

@@ -528,16 +528,11 @@ class RPCKernel:
         limit = self.limits.max_send_buffer
         data = protocol.to_utf8(text)
         for connection in list(connections):
-            websocket = connection.websocket
-            transport = websocket.transport
-            if transport is None or transport.is_closing():
-                continue  # dropped or leaving: writing would only make asyncio complain
-            try:
-                websocket.protocol.send_text(data)
-                websocket.send_data()
-            except Exception as exc:  # closing or closed: the client is gone, nothing to deliver to
-                self.log.debug("notification not delivered", connection=connection.id, reason=str(exc))
+            if not connection._frame(data):
+                self.log.debug("notification not delivered: client gone", connection=connection.id)
                 continue
+            # What is still unsent from earlier flushes: a client that reads keeps this near zero.
+            transport = connection.websocket.transport
             if transport.get_write_buffer_size() > limit:
                 self.log.warning(
                     "closing connection: client is not reading",
