@@ -95,16 +95,9 @@ class MethodInfo:
         return self.min_args <= len(args) <= self.max_args
 
 
-_method_infos: dict[Callable[..., Any], MethodInfo] = {}
-
-
+@functools.lru_cache(maxsize=4096)  # bounded: methods made per call must not grow it forever
 def _method_info(func: Callable[..., Any]) -> MethodInfo:
-    info = _method_infos.get(func)
-    if info is None:
-        if len(_method_infos) > 4096:  # lambdas made per call must not grow this forever
-            _method_infos.clear()
-        info = _method_infos[func] = MethodInfo(func)
-    return info
+    return MethodInfo(func)
 
 
 class Connection:
