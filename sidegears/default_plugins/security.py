@@ -57,21 +57,23 @@ def cookie_name(kernel: RPCKernel) -> str:
     return f"sidegears_token_{kernel.port}"
 
 
-def allowed_origins(kernel: RPCKernel) -> set[str]:
-    """Origins whose pages may open a websocket: the kernel's own and ``allowed_origins``."""
-    scheme = "https" if kernel.options.get("ssl") is not None else "http"
+def _own_host_names(kernel: RPCKernel) -> set[str]:
+    """The names the kernel is reached by: the loopback names and its bound address (IPv6 in brackets)."""
     names = set(LOOPBACK_NAMES)
     if kernel.host:
         names.add(f"[{kernel.host}]" if ":" in kernel.host else kernel.host)
-    own = {f"{scheme}://{name}:{kernel.port}" for name in names}
+    return names
+
+
+def allowed_origins(kernel: RPCKernel) -> set[str]:
+    """Origins whose pages may open a websocket: the kernel's own and ``allowed_origins``."""
+    scheme = "https" if kernel.options.get("ssl") is not None else "http"
+    own = {f"{scheme}://{name}:{kernel.port}" for name in _own_host_names(kernel)}
     return own | {origin.rstrip("/") for origin in kernel.options.get("allowed_origins", ())}
 
 
 def _allowed_hosts(kernel: RPCKernel) -> set[str]:
-    names = set(LOOPBACK_NAMES)
-    if kernel.host:
-        names.add(f"[{kernel.host}]" if ":" in kernel.host else kernel.host)
-    names |= set(kernel.options.get("allowed_hosts", ()))
+    names = _own_host_names(kernel) | set(kernel.options.get("allowed_hosts", ()))
     return {f"{name}:{kernel.port}" for name in names} | names
 
 
