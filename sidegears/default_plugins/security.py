@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..hookspecs import hookimpl
-from .static import CLIENT_FILES, http_response
+from .static import CLIENT_FILES, http_response, is_upgrade
 
 if TYPE_CHECKING:
     from websockets.http11 import Response
@@ -116,7 +116,7 @@ def _refuse(kernel: RPCKernel, websocket: Any, request: Any, why: str, **details
 def process_http_request(kernel: RPCKernel, websocket: Any, request: Any) -> Response | None:
     if kernel.options.get("check_host", True) and request.headers.get("Host", "") not in _allowed_hosts(kernel):
         return _refuse(kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
-    upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+    upgrade = is_upgrade(request)
     if upgrade:
         origin = request.headers.get("Origin")
         if origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel):

@@ -27,7 +27,7 @@ from ..hookspecs import hookimpl
 if TYPE_CHECKING:
     from ..kernel import RPCKernel
 
-__all__ = ["CLIENT_FILES", "STATIC_PACKAGE_DIR", "resolve_path", "http_response"]
+__all__ = ["CLIENT_FILES", "STATIC_PACKAGE_DIR", "resolve_path", "http_response", "is_upgrade"]
 
 STATIC_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "static"
 CLIENT_FILES = ("sidegears.js", "sidegears.esm.js", "sidegears-plugin.js", "sidegears-plugin.esm.js")
@@ -96,13 +96,14 @@ def resolve_path(root: Path, url_path: str) -> Path | None:
     return candidate
 
 
-def _is_upgrade(request: Any) -> bool:
+def is_upgrade(request: Any) -> bool:
+    """Whether an HTTP request is a websocket handshake (not a plain GET)."""
     return "websocket" in request.headers.get("Upgrade", "").lower()
 
 
 @hookimpl
 def process_http_request(kernel: RPCKernel, request: Any) -> Response | None:
-    if _is_upgrade(request):
+    if is_upgrade(request):
         return None
     try:
         path = unquote(urlsplit(request.path).path, errors="strict")
