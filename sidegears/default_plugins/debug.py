@@ -43,24 +43,22 @@ __all__ = ["LOGGER_NAME", "traceback_data", "hooks_of_call"]
 #: The stdlib logger trace lines go to.
 LOGGER_NAME = "sidegears.debug"
 
-# connection.state key: id(message) -> (message, _Call) for calls in progress.
-_CALLS_KEY = "sidegears.debug.calls"
-
-
 
 class _Call:
     """What the debug hooks learn about one call between before_dispatch and after_dispatch."""
 
-    __slots__ = ("method", "failed", "hook_seconds")
+    __slots__ = ("message", "method", "failed", "hook_seconds")
 
-    def __init__(self, method: str) -> None:
-        self.method = method
+    def __init__(self, message: Request) -> None:
+        self.message = message
+        self.method = message.method  # as received: a before_dispatch hook may rename the message
         self.failed = False
         #: "hook:plugin" -> seconds, for each hook implementation the call went through.
         self.hook_seconds: dict[str, float] = {}
 
 
-# The call being dispatched in this task (each dispatch runs in its own task, so its own context).
+# The call being dispatched in this task (each dispatch runs in its own task, so its own
+# context): before_dispatch sets it, on_method_error and after_dispatch read it.
 _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("sidegears_debug_call", default=None)
 
 
@@ -135,9 +133,9 @@ def on_method_error(
     elif isinstance(error.data, dict):  # another plugin set data first: add, do not overwrite
         for key, value in details.items():
             error.data.setdefault(key, value)
-    entry = connection.state.get(_CALLS_KEY, {}).get(id(message))
-    if entry is not None and entry[0] is message:
-        entry[1].failed = True
+    call = _current_call.get()
+    if call is not None and call.message is message:
+        call.failed = True
     log, _ = _logger_for(kernel)
     log.debug(
         "traceback sent to client",
@@ -157,13 +155,10 @@ class CallTracer:
     """
 
     @hookimpl(tryfirst=True)
-    def before_dispatch(self, kernel: RPCKernel, connection: Connection, message: Request) -> None:
+    def before_dispatch(self, kernel: RPCKernel, message: Request) -> None:
         if not kernel.debug:
             return None
-        call = _Call(message.method)
-        _current_call.set(call)
-        # Keep the message itself, so its id() cannot be reused while the entry exists.
-        connection.state.setdefault(_CALLS_KEY, {})[id(message)] = (message, call)
+        _current_call.set(_Call(message))
         return None  # before_dispatch is a first-result hook: anything else would answer the call
 
     @hookimpl(tryfirst=True)
@@ -172,13 +167,14 @@ class CallTracer:
         kernel: RPCKernel, connection: Connection, message: Request, error: RPCError | None, duration: float
     ) -> None:
         if not kernel.debug:
-            return  # an entry left by debug being turned off mid-call goes with the connection
-        calls = connection.state.get(_CALLS_KEY)
-        entry = calls.pop(id(message), None) if calls else None
+            return
+        call = _current_call.get()
+        _current_call.set(None)
+        if call is not None and call.message is not message:
+            call = None  # debug was turned on during this call: before_dispatch did not see it
         log, stdlib_logger = _logger_for(kernel)
         if not stdlib_logger.isEnabledFor(logging.DEBUG):
             return
-        call = entry[1] if entry is not None and entry[0] is message else None
         notification = message.id is NO_ID
         fields: dict[str, Any] = {
             "kind": "notification" if notification else "request",
