@@ -18,7 +18,7 @@ While ``kernel.trim_log_values`` is True the content passes through
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..hookspecs import hookimpl
 from ..logs import logger_for
@@ -105,17 +105,22 @@ def _kind(message: Any) -> str:
     return "invalid"
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def message_fields(
     message: Any, direction: str, connection_id: int | str, size: int, duration: float | None, trim: bool
 ) -> dict[str, Any]:
     """The fields of one log line for ``message`` (no I/O; see the module docstring for their order)."""
     kind = _kind(message)
+    shown: Callable[[Any], Any] = trim_value if trim else _as_is
     fields: dict[str, Any] = {"direction": direction, "connection": connection_id, "kind": kind}
     if isinstance(message, dict):
         if "method" in message:
-            fields["method"] = trim_value(message["method"]) if trim else message["method"]
+            fields["method"] = shown(message["method"])
         if "id" in message:
-            fields["id"] = trim_value(message["id"]) if trim else message["id"]
+            fields["id"] = shown(message["id"])
     elif isinstance(message, list):
         fields["count"] = len(message)
     fields["size"] = size
@@ -124,13 +129,13 @@ def message_fields(
     if isinstance(message, dict):
         for key in _CONTENT_KEYS:
             if key in message:
-                fields[key] = trim_value(message[key]) if trim else message[key]
+                fields[key] = shown(message[key])
         if kind == "invalid":
-            fields["content"] = trim_value(message) if trim else message
+            fields["content"] = shown(message)
     elif isinstance(message, list):
-        fields["batch"] = trim_value(message) if trim else message
+        fields["batch"] = shown(message)
     else:
-        fields["content"] = trim_value(message) if trim else message
+        fields["content"] = shown(message)
     return fields
 
 
