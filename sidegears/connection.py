@@ -7,8 +7,8 @@ import contextvars
 import functools
 import inspect
 import itertools
-import sys
 import time
+import types
 from typing import TYPE_CHECKING, Any, Callable
 
 from websockets.exceptions import ConnectionClosed
@@ -27,16 +27,48 @@ if TYPE_CHECKING:
 __all__ = ["Connection", "current_connection"]
 
 _ids = itertools.count(1)
-
-if sys.version_info >= (3, 12):
-    # An eager task runs until its first real wait before returning: a quick
-    # method then finishes without a trip through the event loop.
-    def _create_task(coro: Any) -> asyncio.Task[Any]:
-        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)  # type: ignore[call-arg]
-else:
-    def _create_task(coro: Any) -> asyncio.Task[Any]:
-        return asyncio.get_running_loop().create_task(coro)
 _current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("sidegears_connection", default=None)
+
+
+# Messages are served inline, without a task each: most methods finish without
+# waiting for anything, and a task per request (its allocation, and a trip
+# through the event loop before it starts) was the largest cost the kernel
+# added. _start() runs a coroutine until it finishes or first waits; one that
+# waits is finished by _resume() in the same task that started it, because a
+# coroutine must never change task midway (asyncio.timeout(), TaskGroup and
+# current_task() rely on it). So when a call waits, the task that read it
+# keeps it, and reading goes on in a new task (see Connection._read).
+
+
+def _start(coro: Any, context: contextvars.Context) -> tuple[bool, Any]:
+    """Run ``coro`` in ``context`` until it returns or first waits: (True, its result) or (False, what it waits on)."""
+    try:
+        return False, context.run(coro.send, None)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+@types.coroutine
+def _resume(coro: Any, context: contextvars.Context, waiting_on: Any) -> Any:
+    """Finish, in the current task, a coroutine that :func:`_start` ran until its first wait.
+
+    Every step runs in the coroutine's own context; what the task sends or
+    throws (results, cancellation) is passed through, as ``await`` would.
+    """
+    while True:
+        try:
+            sent = yield waiting_on
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # thrown in by the task: cancellation, mostly
+            step, arg = coro.throw, exc
+        else:
+            step, arg = coro.send, sent
+        try:
+            waiting_on = context.run(step, arg)
+        except StopIteration as stop:
+            return stop.value
 
 
 def current_connection() -> Connection | None:
@@ -119,6 +151,8 @@ class Connection:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._call_ids = itertools.count(1)
         self._flush_scheduled = False
+        self._reading_done: asyncio.Future[None] | None = None
+        self._reader: asyncio.Task[None] | None = None  # where reading went on after a call had to wait
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} from {self.remote_address}>"
@@ -150,7 +184,10 @@ class Connection:
 
     @property
     def in_flight(self) -> int:
-        """How many incoming requests (or batches) are being served right now."""
+        """How many incoming calls (requests, batches, batch members) are waiting for something right now.
+
+        Calls that finish without waiting are served inline and never counted.
+        """
         return len(self._tasks)
 
     # -- sending ---------------------------------------------------------------
@@ -238,40 +275,80 @@ class Connection:
     # -- receiving -------------------------------------------------------------
 
     async def serve(self) -> None:
-        """Read messages until the client leaves; each one is served in its own task."""
+        """Read and serve messages until the client leaves."""
+        self._reading_done = asyncio.get_running_loop().create_future()
+        await self._read()
+        await self._reading_done  # reading may have moved on to other tasks: wait for its end
+        self._fail_pending()
+
+    async def _read(self) -> None:
+        """Read and serve messages in this task until the client leaves or a call has to wait.
+
+        A call that waits is finished in this task (see :func:`_resume`) and
+        reading goes on in a new one: a task per waiting call, as before, but
+        none for the calls that finish at once.
+        """
+        done = self._reading_done
+        assert done is not None
+        try:
+            waiting = await self._read_until_waiting()
+        except asyncio.CancelledError:
+            done.cancel()
+            raise
+        except Exception as exc:
+            if not done.done():
+                done.set_exception(exc)
+            return
+        if waiting is None:
+            if not done.done():
+                done.set_result(None)
+            return
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await _resume(*waiting)
+        finally:
+            self._finished(task)
+
+    async def _read_until_waiting(self) -> tuple[Any, contextvars.Context, Any] | None:
+        """Serve messages until the client leaves (None) or one has to wait (what _resume needs to finish it)."""
         kernel = self.kernel
         websocket = self.websocket
         max_in_flight = kernel.limits.max_in_flight
         idle_timeout = kernel.limits.idle_timeout
         while True:
+            # Back-pressure: stop reading while max_in_flight calls wait, so a
+            # flood of slow requests waits in the client's socket, not our memory.
+            while len(self._tasks) >= max_in_flight:
+                self._room.clear()
+                await self._room.wait()
             try:
                 if idle_timeout is None:
                     data = await websocket.recv()
                 else:
                     data = await asyncio.wait_for(websocket.recv(), idle_timeout)
             except ConnectionClosed:
-                break
+                return None
             except asyncio.TimeoutError:
                 if self._tasks:
                     continue  # a call is still running: not idle
                 kernel.log.info("closing idle connection", connection=self.id, idle_timeout=idle_timeout)
                 await websocket.close(CLOSE_GOING_AWAY, "idle timeout")
-                break
+                return None
             if isinstance(data, bytes):
                 kernel.log.warning(
                     "closing connection: binary frame", connection=self.id, size=len(data), close_code=CLOSE_UNSUPPORTED_DATA
                 )
                 await websocket.close(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
-                break
-            self._receive(data)
-            # Back-pressure: stop reading until a call finishes, so a flood of
-            # requests waits in the client's socket instead of our memory.
-            while len(self._tasks) >= max_in_flight:
-                self._room.clear()
-                await self._room.wait()
-        self._fail_pending()
+                return None
+            waiting = self._receive(data)
+            if waiting is not None:
+                return waiting
 
-    def _receive(self, text: str) -> None:
+    def _receive(self, text: str) -> tuple[Any, contextvars.Context, Any] | None:
+        """Parse one message and serve it inline; if serving has to wait, return what _resume needs to finish it."""
         started = time.perf_counter()
         kernel = self.kernel
         incoming = protocol.parse_message(text, kernel.limits.max_batch)
@@ -279,29 +356,33 @@ class Connection:
             kernel._log(self, "in", text, None)
         if incoming.error is not None:
             kernel.log.warning("invalid message", connection=self.id, error=incoming.error["error"])
-            self._spawn(self._send_error(incoming.error, started))
-            return
-        if incoming.is_batch:
-            self._spawn(self._serve_batch(incoming.items, started))
-            return
-        item = incoming.items[0]
-        if type(item) is Request:
-            self._spawn(self._serve_one(item, started))
-        elif type(item) is Response:
-            self._resolve(item)
+            coro = self._send_error(incoming.error, started)
+        elif incoming.is_batch:
+            coro = self._serve_batch(incoming.items, started)
         else:
-            kernel.log.warning("invalid request", connection=self.id, error=item["error"])  # type: ignore[index]
-            self._spawn(self._send_error(item, started))  # type: ignore[arg-type]
+            item = incoming.items[0]
+            if type(item) is Request:
+                coro = self._serve_one(item, started)
+            elif type(item) is Response:
+                self._resolve(item)
+                return None
+            else:
+                kernel.log.warning("invalid request", connection=self.id, error=item["error"])  # type: ignore[index]
+                coro = self._send_error(item, started)  # type: ignore[arg-type]
+        # Each message gets its own context, as a task of its own would.
+        context = contextvars.copy_context()
+        finished, waiting_on = _start(coro, context)
+        return None if finished else (coro, context, waiting_on)
 
-    def _spawn(self, coro: Any) -> None:
-        # The coroutine removes its own task from _tasks when it ends (see
-        # _finished): a done-callback would cost one more loop turn per call.
-        task = _create_task(coro)
-        if not task.done():
-            self._tasks.add(task)
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        """Run ``coro`` in a task of its own, counted in ``in_flight`` and cancelled by a stop."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
 
-    def _finished(self) -> None:
-        self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
         self._room.set()
 
     async def _serve_one(self, request: Request, started: float) -> None:
@@ -311,34 +392,44 @@ class Connection:
                 await self._send(protocol.encode_reply(reply), started)
         except Exception as exc:
             self.kernel.log.error("serving a request failed", connection=self.id, exc_info=exc)
-        finally:
-            self._finished()
 
     async def _send_error(self, reply: dict[str, Any], started: float) -> None:
-        try:
-            await self._send(protocol.encode(reply), started)
-        finally:
-            self._finished()
+        await self._send(protocol.encode(reply), started)
 
     async def _serve_batch(self, items: list[Any], started: float) -> None:
-        async def serve_item(item: Any) -> dict[str, Any] | None:
-            if type(item) is Request:
-                return await self.dispatch(item)
-            if type(item) is Response:
-                self._resolve(item)
-                return None
-            return item  # a ready error reply for an invalid member
-
+        replies: list[Any] = [None] * len(items)
         try:
-            # Members run concurrently; on 3.12+ a quick one finishes in _create_task.
-            members = [_create_task(serve_item(item)) for item in items]
-            replies = [r for r in await asyncio.gather(*members) if r is not None]
+            await self._serve_members(items, 0, replies)
+            replies = [reply for reply in replies if reply is not None]
             if replies:  # a batch of notifications gets no reply at all
                 await self._send(protocol.encode_reply(replies), started)
         except Exception as exc:
             self.kernel.log.error("serving a batch failed", connection=self.id, exc_info=exc)
-        finally:
-            self._finished()
+
+    async def _serve_members(self, items: list[Any], first: int, replies: list[Any]) -> None:
+        """Serve ``items[first:]`` inline, in order, into ``replies``.
+
+        Members run concurrently all the same: when one has to wait, the rest
+        go on in a new task while this one finishes it.
+        """
+        for i in range(first, len(items)):
+            item = items[i]
+            if type(item) is Request:
+                context = contextvars.copy_context()
+                coro = self.dispatch(item)
+                finished, value = _start(coro, context)
+                if finished:
+                    replies[i] = value
+                    continue
+                rest = self._spawn(self._serve_members(items, i + 1, replies)) if i + 1 < len(items) else None
+                replies[i] = await _resume(coro, context, value)
+                if rest is not None:
+                    await rest
+                return
+            if type(item) is Response:
+                self._resolve(item)
+            else:
+                replies[i] = item  # a ready error reply for an invalid member
 
     def _resolve(self, response: Response) -> None:
         future = self._pending.get(response.id)  # type: ignore[arg-type]
