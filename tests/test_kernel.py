@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 import time
@@ -305,6 +306,115 @@ async def test_replies_out_of_order_each_id_once(kernel) -> None:
     assert sorted(r["id"] for r in replies) == list(range(100))
     assert all(r["result"] == r["id"] for r in replies)
     assert [r["id"] for r in replies] != list(range(100))  # they did overtake each other
+
+
+TASKS: dict[str, object] = {}
+REQUEST_TAG: contextvars.ContextVar[str] = contextvars.ContextVar("request_tag", default="unset")
+RELEASE: dict[str, asyncio.Event] = {}
+
+
+@rpc_method(name="test.same_task")
+async def same_task() -> bool:
+    """Whether the call's task stays the same across a real wait (calls are started inline)."""
+    before = asyncio.current_task()
+    await asyncio.sleep(0.01)
+    return asyncio.current_task() is before and before is not None
+
+
+@rpc_method(name="test.timeout_inside")
+async def timeout_inside() -> str:
+    try:
+        async with asyncio.timeout(0.05):  # type: ignore[attr-defined]
+            await asyncio.sleep(30)
+    except TimeoutError:
+        return "timed out"
+    return "slept"
+
+
+@rpc_method(name="test.tag_set")
+async def tag_set(tag: str) -> str:
+    REQUEST_TAG.set(tag)
+    return REQUEST_TAG.get()
+
+
+@rpc_method(name="test.tag_get")
+async def tag_get() -> str:
+    return REQUEST_TAG.get()
+
+
+@rpc_method(name="test.wait_release")
+async def wait_release(key: str) -> str:
+    event = RELEASE.setdefault(key, asyncio.Event())
+    try:
+        await asyncio.wait_for(event.wait(), 5)
+    except asyncio.TimeoutError:
+        return "never released"
+    return "released"
+
+
+@rpc_method(name="test.release")
+async def release(key: str) -> str:
+    RELEASE.setdefault(key, asyncio.Event()).set()
+    return "done"
+
+
+async def test_a_call_that_waits_keeps_its_task(rpc) -> None:
+    """Calls start inline in the reading task; one that waits must still see one task from start to end."""
+    assert await asyncio.gather(*(rpc.call("test.same_task") for _ in range(10))) == [True] * 10
+    assert await rpc.call("multiply", [6, 7]) == 42
+
+
+@pytest.mark.skipif(not hasattr(asyncio, "timeout"), reason="asyncio.timeout() is new in Python 3.11")
+async def test_asyncio_timeout_in_a_method_cancels_only_that_method(rpc) -> None:
+    """asyncio.timeout() cancels the task it was entered in: that must be the call's own, not the connection's reader."""
+    results = await asyncio.gather(rpc.call("test.timeout_inside"), rpc.call("test.same_task"))
+    assert results == ["timed out", True]
+    assert await rpc.call("multiply", [2, 21]) == 42  # the connection still reads
+
+
+async def test_context_variables_do_not_leak_between_calls(kernel) -> None:
+    """Each call, and each batch member, runs in its own copy of the context, as in a task of its own."""
+    async with connect(kernel.url) as ws:
+        set_first = {"jsonrpc": "2.0", "method": "test.tag_set", "params": ["first"], "id": 1}
+        get = {"jsonrpc": "2.0", "method": "test.tag_get", "id": 2}
+        assert (await send_raw(ws, json.dumps(set_first)))["result"] == "first"
+        assert (await send_raw(ws, json.dumps(get)))["result"] == "unset"
+        replies = await send_raw(ws, json.dumps([set_first, get]))
+    assert sorted((r["id"], r["result"]) for r in replies) == [(1, "first"), (2, "unset")]
+
+
+async def test_batch_members_run_concurrently(kernel) -> None:
+    """A member that waits does not hold up the members after it: here the second releases the first."""
+    RELEASE.pop("batch", None)
+    async with connect(kernel.url) as ws:
+        batch = [
+            {"jsonrpc": "2.0", "method": "test.wait_release", "params": ["batch"], "id": 1},
+            {"jsonrpc": "2.0", "method": "test.same_task", "id": 2},
+            {"jsonrpc": "2.0", "method": "test.release", "params": ["batch"], "id": 3},
+            {"jsonrpc": "2.0", "method": "multiply", "params": [3, 4], "id": 4},
+        ]
+        replies = await send_raw(ws, json.dumps(batch))
+    assert sorted((r["id"], r["result"]) for r in replies) == [(1, "released"), (2, True), (3, "done"), (4, 12)]
+
+
+async def test_stop_answers_every_waiting_member_of_a_batch() -> None:
+    """stop() cancels the waiting members of a batch; the batch reply still has every member, finished or cancelled."""
+    async with running_kernel(stop_timeout=0.2) as kernel:
+        ws = await connect(kernel.url)
+        batch = [
+            {"jsonrpc": "2.0", "method": "test.sleep", "params": [30, "a"], "id": 1},
+            {"jsonrpc": "2.0", "method": "test.echo", "params": [4], "id": 2},  # finishes at once: not counted
+            {"jsonrpc": "2.0", "method": "test.sleep", "params": [30, "b"], "id": 3},
+        ]
+        await ws.send(json.dumps(batch))
+        await asyncio.sleep(0.1)
+        assert [c.in_flight for c in kernel.connections] == [2]  # the two sleeping members
+        await kernel.astop()
+        replies = {r["id"]: r for r in json.loads(await asyncio.wait_for(ws.recv(), 5))}
+        assert replies[2]["result"] == 4
+        assert replies[1]["error"]["code"] == replies[3]["error"]["code"] == -32000
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
 
 
 async def test_fifty_clients_at_once(kernel) -> None:
