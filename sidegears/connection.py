@@ -84,6 +84,9 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 
+#: Frames are written at the end of the loop iteration, or as soon as this many bytes wait.
+FLUSH_AT = 16 * 1024
+
 
 class MethodInfo:
     """What dispatch needs to know about a method, computed once per function."""
@@ -151,6 +154,7 @@ class Connection:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._call_ids = itertools.count(1)
         self._flush_scheduled = False
+        self._unflushed = 0  # bytes framed since the last flush
         self._reading_done: asyncio.Future[None] | None = None
         self._reader: asyncio.Task[None] | None = None  # where reading went on after a call had to wait
 
@@ -231,7 +235,7 @@ class Connection:
         # the reply waits as a string in its task, not as a queued frame.
         while websocket.paused and websocket.protocol.state is State.OPEN:
             await websocket.drain()
-        if not self._frame(protocol.to_utf8(text)):
+        if not self._frame(text.encode()):
             kernel.log.debug("reply not delivered: client gone", connection=self.id)
 
     def _frame(self, data: bytes) -> bool:
@@ -245,7 +249,12 @@ class Connection:
         if websocket.protocol.state is not State.OPEN or transport is None or transport.is_closing():
             return False
         websocket.protocol.send_text(data)
-        if not self._flush_scheduled:
+        self._unflushed += len(data)
+        if self._unflushed >= FLUSH_AT:
+            # A long burst (a loop of notifications) goes out as it is made,
+            # so the client reads the start while the rest is framed.
+            self._flush()
+        elif not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
         return True
@@ -253,6 +262,7 @@ class Connection:
     def _flush(self) -> None:
         """Write every frame framed since the last flush in one system call (one per reply was 27 % of the time)."""
         self._flush_scheduled = False
+        self._unflushed = 0
         websocket = self.websocket
         transport = websocket.transport
         chunks = websocket.protocol.data_to_send()

@@ -526,7 +526,7 @@ class RPCKernel:
         if self.basic_logging and self._hooks.log_message:
             self._log(None, "out", text, None)
         limit = self.limits.max_send_buffer
-        data = protocol.to_utf8(text)
+        data = text.encode()
         for connection in list(connections):
             if not connection._frame(data):
                 self.log.debug("notification not delivered: client gone", connection=connection.id)
@@ -553,7 +553,7 @@ class RPCKernel:
             "connection": connection,
             "direction": direction,
             "message": message,
-            "size": len(protocol.to_utf8(text)),
+            "size": len(text.encode()),
             "duration": None if started is None else time.perf_counter() - started,
         }
         for function, argnames in self._hooks.log_message:

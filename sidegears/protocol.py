@@ -30,7 +30,6 @@ __all__ = [
     "notification",
     "request",
     "encode_reply",
-    "to_utf8",
 ]
 
 
@@ -118,7 +117,13 @@ def _parse_float(text: str) -> float:
 
 # Built once: json.loads and json.dumps with options build a new codec per call.
 _decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_float)
-_encoder = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+# Output is ASCII, as json.dumps' is by default: escaping for ASCII is about
+# 20 % faster than ensure_ascii=False on ASCII text (the usual case; measured
+# on a 1 MB string), encoding it to UTF-8 is a copy, and a lone surrogate
+# (valid in JSON text, not in UTF-8) goes out as an escape instead of failing.
+# Other non-ASCII characters travel as \u escapes: up to 6 bytes each
+# instead of 2 to 4, which loopback does not notice.
+_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def decode(text: str | bytes) -> Any:
@@ -142,7 +147,7 @@ def _describe_json_error(exc: BaseException) -> str:
 
 
 def encode(message: Any) -> str:
-    """Encode a message as compact, strict JSON (raises ValueError or TypeError)."""
+    """Encode a message as compact, strict, ASCII-only JSON (raises ValueError or TypeError)."""
     return _encoder.encode(message)
 
 
@@ -251,21 +256,6 @@ def request(msg_id: Any, method: str, params: Params = None) -> dict[str, Any]:
     message = notification(method, params)
     message["id"] = msg_id
     return message
-
-
-_ascii_encoder = json.JSONEncoder(allow_nan=False, ensure_ascii=True, separators=(",", ":"))
-
-
-def to_utf8(text: str) -> bytes:
-    """The UTF-8 bytes of encoded JSON text.
-
-    A lone surrogate (``"\\ud800"`` arrives as valid JSON) cannot be written
-    as UTF-8: such text is re-encoded with ``\\u`` escapes, which JSON allows.
-    """
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        return _ascii_encoder.encode(_decoder.decode(text)).encode()
 
 
 def encode_reply(reply: dict[str, Any] | list[dict[str, Any]]) -> str:

@@ -438,6 +438,28 @@ async def test_notification_reaches_every_client(kernel) -> None:
         assert (await b.next_notification()) == {"jsonrpc": "2.0", "method": "hello"}
 
 
+@rpc_method(name="test.burst")
+async def burst(n: int) -> int:
+    from sidegears import current_connection
+
+    connection = current_connection()
+    for i in range(n):
+        connection.send_notification("burst", {"i": i, "pad": "x" * 20})
+    return n
+
+
+async def test_long_burst_arrives_whole_and_in_order_before_the_reply(kernel) -> None:
+    """A burst far larger than one flush (FLUSH_AT bytes) reaches the client complete, in order, then the reply."""
+    from sidegears.connection import FLUSH_AT
+
+    count = 4 * FLUSH_AT // 40
+    async with connect(kernel.url) as ws:
+        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.burst", "params": [count], "id": 1}))
+        received = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(count + 1)]
+    assert [m["params"]["i"] for m in received[:-1]] == list(range(count))
+    assert received[-1] == {"jsonrpc": "2.0", "result": count, "id": 1}
+
+
 async def test_send_notification_to_gone_client_does_not_raise(kernel) -> None:
     """Notifying while a client is disconnecting never raises."""
     async with RPCTestClient.connect(kernel.url) as client:

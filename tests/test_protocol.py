@@ -133,8 +133,11 @@ def test_unencodable_member_of_batch_reply_spoils_only_itself() -> None:
 
 
 def test_encode_is_strict_and_compact() -> None:
-    """encode() refuses NaN and writes no spaces."""
-    assert protocol.encode({"a": [1, "é"]}) == '{"a":[1,"é"]}'
+    """encode() refuses NaN, writes no spaces and only ASCII (so a lone surrogate cannot fail on the wire)."""
+    value = {"a": [1, "é 中 😀 \ud800"]}
+    text = protocol.encode(value)
+    assert text == '{"a":[1,"\\u00e9 \\u4e2d \\ud83d\\ude00 \\ud800"]}'
+    assert text.isascii() and protocol.decode(text) == value
     with pytest.raises(ValueError):
         protocol.encode(float("nan"))
 
