@@ -9,7 +9,7 @@ import inspect
 import itertools
 import time
 import types
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
@@ -286,6 +286,7 @@ class Connection:
 
     async def serve(self) -> None:
         """Read and serve messages until the client leaves."""
+        _current.set(self)  # every call's context is a copy of this one
         self._reading_done = asyncio.get_running_loop().create_future()
         await self._read()
         await self._reading_done  # reading may have moved on to other tasks: wait for its end
@@ -462,10 +463,11 @@ class Connection:
         """Serve one request or notification; return its reply (None for a notification)."""
         kernel = self.kernel
         hooks = kernel._hooks
-        started = time.perf_counter()
+        started = time.perf_counter() if hooks.after_dispatch else 0.0
         result: Any = None
         error: RPCError | None = None
-        _current.set(self)  # each dispatch runs in its own task, so its own context
+        if _current.get() is not self:  # set once by serve(), which every call's context copies
+            _current.set(self)
         try:
             answered = None
             if hooks.before_dispatch:
@@ -483,7 +485,7 @@ class Connection:
                         kernel.log.debug("notification for no method", method=request.method, connection=self.id)
                         return None
                     raise MethodNotFound(data=f"no method named {request.method!r}")
-                result = await self._invoke(method, request)
+                result = await self._invoke(method, request)  # the method's coroutine, for an async one
         except RPCError as exc:
             error = exc
         except asyncio.CancelledError:
@@ -523,7 +525,12 @@ class Connection:
             return protocol.failure(request.id, error)
         return protocol.success(request.id, result)
 
-    async def _invoke(self, method: Callable[..., Any], request: Request) -> Any:
+    def _invoke(self, method: Callable[..., Any], request: Request) -> Awaitable[Any]:
+        """Check the params against the method's signature and call it: an awaitable of its result.
+
+        Not a coroutine itself: for an ``async def`` method it returns the
+        method's own coroutine, one layer less for every call.
+        """
         info = _method_info(method)
         params = request.params
         args: Any = params if type(params) is list else ()
@@ -534,7 +541,11 @@ class Connection:
             except TypeError as exc:
                 raise InvalidParams(f"Invalid params: {exc}", data=f"{request.method}: {exc}") from None
         if info.is_async:
-            return await method(*args, **kwargs)
+            return method(*args, **kwargs)  # type: ignore[no-any-return]
+        return self._in_thread(method, args, kwargs)
+
+    async def _in_thread(self, method: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        """Run a plain method in a worker thread (awaiting what it returns, should that be awaitable)."""
         context = contextvars.copy_context()  # so current_connection() works in the thread
         result = await asyncio.get_running_loop().run_in_executor(
             self.kernel._executor, functools.partial(context.run, method, *args, **kwargs)

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from . import logs, protocol
 from .connection import CLOSE_POLICY_VIOLATION, Connection, current_connection
 from .registry import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
-from .hook_calls import HookTable, call_all, first_result
+from .hook_calls import HookTable, call_all, call_one, first_result
 from .plugins import make_plugin_manager
 
 __all__ = ["RPCKernel", "rpc_method", "Limits"]
@@ -556,9 +556,9 @@ class RPCKernel:
             "size": len(text.encode()),
             "duration": None if started is None else time.perf_counter() - started,
         }
-        for function, argnames in self._hooks.log_message:
+        for impl in self._hooks.log_message:
             try:
-                function(*[kwargs[arg] for arg in argnames])
+                call_one(impl, kwargs)
             except Exception as exc:  # one broken logger must not silence the others
                 self.log.error("log_message hook failed", exc_info=exc)
 

@@ -20,14 +20,18 @@ if TYPE_CHECKING:
 
 __all__ = ["registered_methods"]
 
-_per_kernel: weakref.WeakKeyDictionary[RPCKernel, dict[str, Callable[..., Any]]] = weakref.WeakKeyDictionary()
+#: id(kernel) -> the methods its plugins registered, for kernels that have any
+#: (dropped when the kernel is collected). Keyed by id, not by a weak
+#: reference: find_method runs for every call, and a WeakKeyDictionary lookup
+#: (a new weak reference each time) was a tenth of the cost of a batch member.
+_per_kernel: dict[int, dict[str, Callable[..., Any]]] = {}
 
 
 def registered_methods(kernel: RPCKernel | None = None) -> dict[str, Callable[..., Any]]:
     """The methods a kernel serves: decorated ones, overridden by its plugins' ones."""
     methods = dict(decorated_methods)
     if kernel is not None:
-        methods.update(_per_kernel.get(kernel, {}))
+        methods.update(_per_kernel.get(id(kernel), {}))
     return methods
 
 
@@ -48,14 +52,19 @@ def on_startup(kernel: RPCKernel) -> None:
             owner[method_name] = _plugin
 
         impl.function(**{arg: {"kernel": kernel, "register": register}[arg] for arg in impl.argnames})
-    _per_kernel[kernel] = table
+    if table:
+        _per_kernel[id(kernel)] = table
+        weakref.finalize(kernel, _per_kernel.pop, id(kernel), None)
+    else:
+        _per_kernel.pop(id(kernel), None)
 
 
 @hookimpl(trylast=True)
 def find_method(kernel: RPCKernel, name: str) -> Callable[..., Any] | None:
-    found = _per_kernel.get(kernel)
-    if found is not None:
-        method = found.get(name)
-        if method is not None:
-            return method
+    if _per_kernel:
+        found = _per_kernel.get(id(kernel))
+        if found is not None:
+            method = found.get(name)
+            if method is not None:
+                return method
     return decorated_methods.get(name)
