@@ -9,6 +9,7 @@ import inspect
 import itertools
 import time
 import types
+from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from websockets.exceptions import ConnectionClosed
@@ -426,14 +427,15 @@ class Connection:
         for i in range(first, len(items)):
             item = items[i]
             if type(item) is Request:
-                context = contextvars.copy_context()
+                context = copy_context()
                 coro = self.dispatch(item)
-                finished, value = _start(coro, context)
-                if finished:
-                    replies[i] = value
+                try:  # _start(), inline: this loop runs once per member
+                    waiting_on = context.run(coro.send, None)
+                except StopIteration as stop:
+                    replies[i] = stop.value
                     continue
                 rest = self._spawn(self._serve_members(items, i + 1, replies)) if i + 1 < len(items) else None
-                replies[i] = await _resume(coro, context, value)
+                replies[i] = await _resume(coro, context, waiting_on)
                 if rest is not None:
                     await rest
                 return
