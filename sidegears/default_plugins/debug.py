@@ -57,8 +57,8 @@ class _Call:
         self.hook_seconds: dict[str, float] = {}
 
 
-# The call being dispatched in this task (each dispatch runs in its own task, so its own
-# context): before_dispatch sets it, on_method_error and after_dispatch read it.
+# The call being dispatched (each call runs in its own context, as a task would):
+# before_dispatch sets it, on_method_error and after_dispatch read it.
 _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("sidegears_debug_call", default=None)
 
 
