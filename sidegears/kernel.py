@@ -34,8 +34,9 @@ class Limits:
     """Resource limits of a kernel; each is a keyword argument of :class:`RPCKernel`.
 
     ``max_message_size``: bytes in one incoming message; bigger closes with 1009.
-    ``max_in_flight``: requests served at once per connection; beyond it the
-    kernel stops reading that socket until one finishes (back-pressure).
+    ``max_in_flight``: calls (requests, batch members) waiting at once per
+    connection; beyond it the kernel stops reading that socket until one
+    finishes (back-pressure). Calls that finish without waiting never count.
     ``max_batch``: members in one batch; a longer batch gets -32600.
     ``max_send_buffer``: bytes of notifications queued for a client that is
     not reading; beyond it the client is dropped (its connection aborted: it
