@@ -336,6 +336,12 @@ class Connection:
             while len(self._tasks) >= max_in_flight:
                 self._room.clear()
                 await self._room.wait()
+            if self._flush_scheduled and not websocket.recv_messages.frames:
+                # Nothing more has arrived (websockets' queue of received
+                # frames is empty): send this turn's replies now rather than
+                # one loop iteration later, which a one-at-a-time caller
+                # waits for (p50 latency 11 % above the baseline's -> level).
+                self._flush()
             try:
                 if idle_timeout is None:
                     data = await websocket.recv()

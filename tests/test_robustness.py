@@ -254,3 +254,48 @@ async def test_stop_twice_and_no_pending_task_warnings() -> None:
                 await kernel.astop()
         gc.collect()
     assert not [w for w in caught if "destroyed" in str(w.message) or "never awaited" in str(w.message)]
+
+
+def _full_decode(text: str):
+    """json's own answer through the decoder's full Python path: the value, or the error's message."""
+    try:
+        return "value", protocol._decoder.decode(text)
+    except (ValueError, RecursionError) as exc:
+        return "error", protocol._describe_json_error(exc)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values, st.sampled_from(["", " ", "\n", "\t "]), st.sampled_from(["", " x", ",", "]", " 1e400", "\ufeff"]))
+def test_fast_decode_gives_json_own_answer(value, space, tail) -> None:
+    """decode() calls json's C scanner directly: for any text it must answer exactly as the full json path does."""
+    for text in (json.dumps(value), space + json.dumps(value, ensure_ascii=False) + space, json.dumps(value) + tail):
+        expected = _full_decode(text)
+        try:
+            got = "value", protocol.decode(text)
+        except protocol.ParseError as exc:
+            got = "error", exc.data
+        assert got == expected
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values | st.floats() | st.integers(min_value=-(2**80), max_value=2**80) | st.lists(st.floats(), max_size=3))
+def test_fast_encode_gives_json_own_answer(value) -> None:
+    """encode() calls json's C encoder directly: same text, or the same error, as JSONEncoder.encode."""
+    try:
+        expected = "text", protocol._encoder.encode(value)
+    except (TypeError, ValueError) as exc:
+        expected = "error", f"{type(exc).__name__}: {exc}"
+    try:
+        got = "text", protocol.encode(value)
+    except (TypeError, ValueError) as exc:
+        got = "error", f"{type(exc).__name__}: {exc}"
+    assert got == expected
+
+
+def test_fast_encode_refuses_what_json_refuses() -> None:
+    """Circular data, objects and NaN: the same errors as json's full path, not a RecursionError."""
+    loop: list = []
+    loop.append(loop)
+    for value, error in ((loop, ValueError), ({"a": object()}, TypeError), ([float("nan")], ValueError), ({(1, 2): 3}, TypeError)):
+        with pytest.raises(error):
+            protocol.encode(value)
