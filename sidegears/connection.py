@@ -85,8 +85,12 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 
-#: Frames are written at the end of the loop iteration, or as soon as this many bytes wait.
-FLUSH_AT = 16 * 1024
+#: Frames are written at the end of the loop iteration, or as soon as this many
+#: bytes wait: small replies still share a write (about 25 per write), and the
+#: client reads the first ones while the rest are made instead of waiting for
+#: all of them. Measured (benchmarks, 64 calls in flight): 16 KiB made server
+#: and client take turns (0.94 of the baseline), 1 KiB lets them overlap (1.6).
+FLUSH_AT = 1024
 
 
 class MethodInfo:
@@ -252,8 +256,6 @@ class Connection:
         websocket.protocol.send_text(data)
         self._unflushed += len(data)
         if self._unflushed >= FLUSH_AT:
-            # A long burst (a loop of notifications) goes out as it is made,
-            # so the client reads the start while the rest is framed.
             self._flush()
         elif not self._flush_scheduled:
             self._flush_scheduled = True
