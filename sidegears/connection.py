@@ -18,7 +18,7 @@ from websockets.protocol import State
 from . import protocol
 from .errors import ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
 from .hook_calls import call_all, call_sync, first_result, first_sync
-from .protocol import Request, Response
+from .protocol import NO_ID, Request, Response, failure, success
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -419,15 +419,15 @@ class Connection:
     async def _serve_batch(self, items: list[Any], started: float) -> None:
         replies: list[Any] = [None] * len(items)
         try:
-            await self._serve_members(items, 0, replies)
+            await self._serve_members(items, 0, replies, {})
             replies = [reply for reply in replies if reply is not None]
             if replies:  # a batch of notifications gets no reply at all
                 await self._send(protocol.encode_reply(replies), started)
         except Exception as exc:
             self.kernel.log.error("serving a batch failed", connection=self.id, exc_info=exc)
 
-    async def _serve_members(self, items: list[Any], first: int, replies: list[Any]) -> None:
-        """Serve ``items[first:]`` inline, in order, into ``replies``.
+    async def _serve_members(self, items: list[Any], first: int, replies: list[Any], found: dict[str, Any]) -> None:
+        """Serve ``items[first:]`` inline, in order, into ``replies`` (``found``: see :meth:`dispatch`).
 
         Members run concurrently all the same: when one has to wait, the rest
         go on in a new task while this one finishes it.
@@ -436,13 +436,13 @@ class Connection:
             item = items[i]
             if type(item) is Request:
                 context = copy_context()
-                coro = self.dispatch(item)
+                coro = self.dispatch(item, found)
                 try:  # _start(), inline: this loop runs once per member
                     waiting_on = context.run(coro.send, None)
                 except StopIteration as stop:
                     replies[i] = stop.value
                     continue
-                rest = self._spawn(self._serve_members(items, i + 1, replies)) if i + 1 < len(items) else None
+                rest = self._spawn(self._serve_members(items, i + 1, replies, found)) if i + 1 < len(items) else None
                 replies[i] = await _resume(coro, context, waiting_on)
                 if rest is not None:
                     await rest
@@ -469,8 +469,12 @@ class Connection:
 
     # -- dispatch --------------------------------------------------------------
 
-    async def dispatch(self, request: Request) -> dict[str, Any] | None:
-        """Serve one request or notification; return its reply (None for a notification)."""
+    async def dispatch(self, request: Request, _found: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Serve one request or notification; return its reply (None for a notification).
+
+        ``_found`` (for batches) keeps what ``find_method`` gave for each
+        name, so a batch looks each method name up once.
+        """
         kernel = self.kernel
         hooks = kernel._hooks
         started = time.perf_counter() if hooks.after_dispatch else 0.0
@@ -487,14 +491,19 @@ class Connection:
             if answered is not None:
                 result = answered
             else:
-                if request.id is protocol.NO_ID and hooks.on_notify:
+                if request.id is NO_ID and hooks.on_notify:
                     await call_all(hooks.on_notify, {"kernel": kernel, "connection": self, "message": request})
-                method = first_sync(hooks.find_method, {"kernel": kernel, "name": request.method})
+                name = request.method
+                method = None if _found is None else _found.get(name)
                 if method is None:
-                    if request.id is protocol.NO_ID:
-                        kernel.log.debug("notification for no method", method=request.method, connection=self.id)
-                        return None
-                    raise MethodNotFound(data=f"no method named {request.method!r}")
+                    method = first_sync(hooks.find_method, {"kernel": kernel, "name": name})
+                    if method is None:
+                        if request.id is NO_ID:
+                            kernel.log.debug("notification for no method", method=name, connection=self.id)
+                            return None
+                        raise MethodNotFound(data=f"no method named {name!r}")
+                    if _found is not None:
+                        _found[name] = method
                 result = await self._invoke(method, request)  # the method's coroutine, for an async one
         except RPCError as exc:
             error = exc

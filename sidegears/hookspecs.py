@@ -165,9 +165,10 @@ def on_disconnect(kernel: RPCKernel, connection: Connection, code: int | None, r
 def find_method(kernel: RPCKernel, name: str) -> Callable[..., Any] | None:
     """Return the callable that serves the method ``name``, or None if unknown.
 
-    Fires for every incoming request and notification. First result wins;
-    if nobody returns one, a request gets -32601 Method not found. Must be
-    synchronous (it is on the hot path).
+    Fires for every incoming request and notification, except that a batch
+    asks once per method name (what the first member with that name found
+    serves the others). First result wins; if nobody returns one, a request
+    gets -32601 Method not found. Must be synchronous (it is on the hot path).
     """
 
 

@@ -232,6 +232,38 @@ async def test_find_method_and_register_methods() -> None:
             assert (await client.request("plugin.ping"))["error"]["code"] == -32601
 
 
+class CountingLookups:
+    """Counts find_method calls per name, finding nothing itself."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    @hookimpl(tryfirst=True)
+    def find_method(self, name):
+        self.names.append(name)
+        return None
+
+
+async def test_a_batch_looks_each_method_name_up_once() -> None:
+    """find_method runs once per distinct name in a batch (each member is still served), and once per single call."""
+    counter = CountingLookups()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(counter)
+        async with connect(kernel.url) as ws:
+            batch = [{"jsonrpc": "2.0", "method": "hooks.add", "params": [i, 1], "id": i} for i in range(5)]
+            batch += [{"jsonrpc": "2.0", "method": "nope", "id": 9}, {"jsonrpc": "2.0", "method": "nope", "id": 10}]
+            await ws.send(json.dumps(batch))
+            replies = {r["id"]: r for r in json.loads(await asyncio.wait_for(ws.recv(), 5))}
+            assert [replies[i]["result"] for i in range(5)] == [1, 2, 3, 4, 5]
+            assert replies[9]["error"]["code"] == replies[10]["error"]["code"] == -32601
+            assert sorted(counter.names) == ["hooks.add", "nope", "nope"]  # an unknown name is asked again
+            counter.names.clear()
+            for i in range(2):
+                await ws.send(json.dumps(batch[0]))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 5))["result"] == 1
+            assert counter.names == ["hooks.add", "hooks.add"]
+
+
 async def test_register_methods_refuses_a_duplicate_name() -> None:
     """Two plugins registering one method name stop the start with a PluginError naming both."""
     from sidegears import PluginError
