@@ -201,6 +201,7 @@ class _PipelinedClient(asyncio.Protocol):
                 self.finished.set_exception(error)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
         lost = ScenarioError(f"connection lost: {exc}")
         if not self.opened.done():
             self.opened.set_exception(lost)
@@ -208,6 +209,8 @@ class _PipelinedClient(asyncio.Protocol):
 
     async def run(self, count: int, window: int, deadline: float) -> int:
         """Keep ``window`` calls in flight until ``count`` are answered or time runs out; return how many were."""
+        if self.transport is None or self.transport.is_closing():
+            raise ScenarioError("the connection is closed")
         self.finished = asyncio.get_running_loop().create_future()
         self.count, self.deadline, self.sent, self.answered = count, deadline, 0, 0
         for _ in range(min(window, count)):

@@ -154,7 +154,8 @@ class Connection:
         self.websocket = websocket
         self.id: int = next(_ids)
         self.state: dict[str, Any] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # tasks finishing calls: a stop waits for them, then cancels them
+        self._in_flight = 0  # messages (requests, batches) waiting: what back-pressure counts
         self._room = asyncio.Event()
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._call_ids = itertools.count(1)
@@ -193,11 +194,11 @@ class Connection:
 
     @property
     def in_flight(self) -> int:
-        """How many incoming calls (requests, batches, batch members) are waiting for something right now.
+        """How many incoming messages (requests or batches) are waiting for something right now.
 
         Calls that finish without waiting are served inline and never counted.
         """
-        return len(self._tasks)
+        return self._in_flight
 
     # -- sending ---------------------------------------------------------------
 
@@ -281,7 +282,10 @@ class Connection:
             if chunk:
                 transport.write(chunk)
             elif transport.can_write_eof():
-                transport.write_eof()
+                try:
+                    transport.write_eof()
+                except Exception:  # noqa: BLE001  (as websockets' send_data(): the socket may be gone already)
+                    pass
             else:
                 transport.close()
 
@@ -289,11 +293,16 @@ class Connection:
 
     async def serve(self) -> None:
         """Read and serve messages until the client leaves."""
-        _current.set(self)  # every call's context is a copy of this one
-        self._reading_done = asyncio.get_running_loop().create_future()
-        await self._read()
-        await self._reading_done  # reading may have moved on to other tasks: wait for its end
-        self._fail_pending()
+        loop = asyncio.get_running_loop()
+        self._reading_done = loop.create_future()
+        # Reading runs in tasks of its own, never in this one: it moves to a
+        # new task whenever a call has to wait, and the kernel waits for (and
+        # at a stop cancels) the tasks of calls, while this one only waits
+        # for the end. Calls' contexts are copies of this one.
+        context = contextvars.copy_context()
+        context.run(_current.set, self)
+        self._reader = context.run(loop.create_task, self._read())
+        await self._reading_done
 
     async def _read(self) -> None:
         """Read and serve messages in this task until the client leaves or a call has to wait.
@@ -302,29 +311,42 @@ class Connection:
         reading goes on in a new one: a task per waiting call, as before, but
         none for the calls that finish at once.
         """
-        done = self._reading_done
-        assert done is not None
         try:
             waiting = await self._read_until_waiting()
-        except asyncio.CancelledError:
-            done.cancel()
-            raise
-        except Exception as exc:
-            if not done.done():
-                done.set_exception(exc)
+        except BaseException as exc:
+            self._end_reading(exc)
+            if not isinstance(exc, Exception):
+                raise  # cancellation and the like
             return
         if waiting is None:
-            if not done.done():
-                done.set_result(None)
+            self._end_reading(None)
             return
         self._reader = asyncio.get_running_loop().create_task(self._read())
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._in_flight += 1
         try:
             await _resume(*waiting)
+        except Exception as exc:  # the serving coroutines log their own failures; this is a last resort
+            self.kernel.log.error("serving a message failed", connection=self.id, exc_info=exc)
         finally:
-            self._finished(task)
+            self._tasks.discard(task)
+            self._in_flight -= 1
+            self._room.set()
+
+    def _end_reading(self, exc: BaseException | None) -> None:
+        """The client is gone (or reading failed): fail the kernel's calls to it and let serve() return."""
+        self._fail_pending()
+        done = self._reading_done
+        if done is None or done.done():
+            return
+        if exc is None:
+            done.set_result(None)
+        elif isinstance(exc, asyncio.CancelledError):
+            done.cancel()
+        else:
+            done.set_exception(exc)
 
     async def _read_until_waiting(self) -> tuple[Any, contextvars.Context, Any] | None:
         """Serve messages until the client leaves (None) or one has to wait (what _resume needs to finish it)."""
@@ -335,7 +357,7 @@ class Connection:
         while True:
             # Back-pressure: stop reading while max_in_flight calls wait, so a
             # flood of slow requests waits in the client's socket, not our memory.
-            while len(self._tasks) >= max_in_flight:
+            while self._in_flight >= max_in_flight:
                 self._room.clear()
                 await self._room.wait()
             if self._flush_scheduled and not websocket.recv_messages.frames:
@@ -395,15 +417,11 @@ class Connection:
         return None if finished else (coro, context, waiting_on)
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
-        """Run ``coro`` in a task of its own, counted in ``in_flight`` and cancelled by a stop."""
+        """Run ``coro`` (batch members) in a task of its own, which a stop waits for and cancels."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._tasks.discard)
         return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        self._room.set()
 
     async def _serve_one(self, request: Request, started: float) -> None:
         try:
@@ -414,15 +432,24 @@ class Connection:
             self.kernel.log.error("serving a request failed", connection=self.id, exc_info=exc)
 
     async def _send_error(self, reply: dict[str, Any], started: float) -> None:
-        await self._send(protocol.encode(reply), started)
+        try:
+            await self._send(protocol.encode(reply), started)
+        except Exception as exc:
+            self.kernel.log.error("sending an error reply failed", connection=self.id, exc_info=exc)
 
     async def _serve_batch(self, items: list[Any], started: float) -> None:
         replies: list[Any] = [None] * len(items)
         try:
             await self._serve_members(items, 0, replies, {})
-            replies = [reply for reply in replies if reply is not None]
-            if replies:  # a batch of notifications gets no reply at all
-                await self._send(protocol.encode_reply(replies), started)
+            answered = []
+            for item, reply in zip(items, replies):
+                if reply is None and type(item) is Request and item.id is not NO_ID:
+                    # Its task was cancelled (a stop) before it began.
+                    reply = failure(item.id, RequestCancelled(data=f"the kernel stopped before {item.method!r} began"))
+                if reply is not None:
+                    answered.append(reply)
+            if answered:  # a batch of notifications gets no reply at all
+                await self._send(protocol.encode_reply(answered), started)
         except Exception as exc:
             self.kernel.log.error("serving a batch failed", connection=self.id, exc_info=exc)
 
@@ -445,7 +472,10 @@ class Connection:
                 rest = self._spawn(self._serve_members(items, i + 1, replies, found)) if i + 1 < len(items) else None
                 replies[i] = await _resume(coro, context, waiting_on)
                 if rest is not None:
-                    await rest
+                    try:
+                        await rest
+                    except asyncio.CancelledError:
+                        pass  # cancelled by a stop before it began: _serve_batch answers its members
                 return
             if type(item) is Response:
                 self._resolve(item)
@@ -477,7 +507,7 @@ class Connection:
         """
         kernel = self.kernel
         hooks = kernel._hooks
-        started = time.perf_counter() if hooks.after_dispatch else 0.0
+        started = time.perf_counter()
         result: Any = None
         error: RPCError | None = None
         if _current.get() is not self:  # set once by serve(), which every call's context copies

@@ -34,7 +34,7 @@ class Limits:
     """Resource limits of a kernel; each is a keyword argument of :class:`RPCKernel`.
 
     ``max_message_size``: bytes in one incoming message; bigger closes with 1009.
-    ``max_in_flight``: calls (requests, batch members) waiting at once per
+    ``max_in_flight``: messages (requests, batches) waiting at once per
     connection; beyond it the kernel stops reading that socket until one
     finishes (back-pressure). Calls that finish without waiting never count.
     ``max_batch``: members in one batch; a longer batch gets -32600.

@@ -99,7 +99,10 @@ class Recorder:
 
     @hookimpl
     def on_disconnect(self, connection, code):
-        self.events.append(("on_disconnect", connection.id, code))
+        from sidegears import current_connection
+
+        # Outside any call: current_connection() must not leak out of the calls' contexts.
+        self.events.append(("on_disconnect", connection.id, code, current_connection()))
 
     @hookimpl
     def on_notify(self, message):
@@ -147,7 +150,7 @@ async def test_on_connect_and_on_disconnect() -> None:
             (connection,) = kernel.connections
         await wait_for_event(recorder, "on_disconnect")
     assert recorder.named("on_connect") == [("on_connect", connection.id)]
-    assert recorder.named("on_disconnect") == [("on_disconnect", connection.id, 1000)]
+    assert recorder.named("on_disconnect") == [("on_disconnect", connection.id, 1000, None)]
 
 
 async def test_on_notify_sees_client_notifications_without_a_method() -> None:

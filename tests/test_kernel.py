@@ -408,7 +408,7 @@ async def test_stop_answers_every_waiting_member_of_a_batch() -> None:
         ]
         await ws.send(json.dumps(batch))
         await asyncio.sleep(0.1)
-        assert [c.in_flight for c in kernel.connections] == [2]  # the two sleeping members
+        assert [c.in_flight for c in kernel.connections] == [1]  # one batch waiting (for two members)
         await kernel.astop()
         replies = {r["id"]: r for r in json.loads(await asyncio.wait_for(ws.recv(), 5))}
         assert replies[2]["result"] == 4
@@ -491,6 +491,66 @@ async def test_kernel_calls_the_client(kernel) -> None:
     with pytest.raises(RPCError) as gone:
         await asyncio.wait_for(pending, 5)
     assert gone.value.code == -32001
+
+
+ASKED: list = []
+
+
+@rpc_method(name="test.ask_client")
+async def ask_client(n):
+    """Ask the client (kernel -> client call, no timeout) and record how it ended."""
+    from sidegears import current_connection
+    from sidegears.errors import ClientGone
+
+    try:
+        answer = await current_connection().call("ui.confirm", [n])
+    except ClientGone:
+        ASKED.append(("gone", n))
+        raise
+    ASKED.append(("answered", n))
+    return answer
+
+
+async def test_client_leaving_fails_a_call_waiting_for_it_and_disconnects() -> None:
+    """The first call of a connection waits on the client, which leaves: the call fails, on_disconnect runs, the kernel stops."""
+    ASKED.clear()
+    async with running_kernel(close_on_disconnect=True, reconnect_grace=0) as kernel:
+        ws = await connect(kernel.url)
+        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.ask_client", "params": [1], "id": 1}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["method"] == "ui.confirm"
+        await ws.close()
+        await asyncio.wait_for(kernel.wait_closed(), 5)
+        assert ASKED == [("gone", 1)] and not kernel.connections
+
+
+async def test_stop_waits_only_for_the_calls_not_for_the_connection() -> None:
+    """A stop while a connection's first call waits ends as soon as the call does, answered, with close code 1001."""
+    async with running_kernel(stop_timeout=30) as kernel:
+        ws = await connect(kernel.url)
+        await ws.send('{"jsonrpc": "2.0", "method": "test.sleep", "params": [0.2, "done"], "id": 1}')
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(kernel.astop(), 10)  # not stop_timeout: nothing else is waited for
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"jsonrpc": "2.0", "result": "done", "id": 1}
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 1001
+
+
+async def test_batch_larger_than_max_in_flight_waiting_on_the_client_completes(kernel) -> None:
+    """300 members each asking the client (more than max_in_flight=256): the kernel keeps reading the answers."""
+    ASKED.clear()
+    count = 300
+    async with connect(kernel.url, max_size=None) as ws:
+        batch = [{"jsonrpc": "2.0", "method": "test.ask_client", "params": [i], "id": i} for i in range(count)]
+        await ws.send(json.dumps(batch))
+        replies = None
+        for _ in range(count + 1):
+            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if isinstance(message, list):
+                replies = message
+                break
+            await ws.send(json.dumps({"jsonrpc": "2.0", "result": message["params"][0] * 2, "id": message["id"]}))
+    assert replies is not None and sorted((r["id"], r["result"]) for r in replies) == [(i, 2 * i) for i in range(count)]
 
 
 # -- bad input --------------------------------------------------------------------------------------
