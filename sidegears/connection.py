@@ -156,6 +156,7 @@ class Connection:
         self.state: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # tasks finishing calls: a stop waits for them, then cancels them
         self._in_flight = 0  # messages (requests, batches) waiting: what back-pressure counts
+        self._asking_client = 0  # kernel -> client calls waiting for their answer
         self._room = asyncio.Event()
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._call_ids = itertools.count(1)
@@ -216,12 +217,17 @@ class Connection:
         msg_id = next(self._call_ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
+        # A call waiting for the client's answer does not count against
+        # max_in_flight: reading must go on, or the answer would never come.
+        self._asking_client += 1
+        self._room.set()
         try:
             await self._send(protocol.encode(protocol.request(msg_id, method, params)), None)
             if self.websocket.close_code is not None and not future.done():
                 raise ClientGone(data=f"connection {self.id} closed before {method!r} was answered")
             return await asyncio.wait_for(future, timeout)
         finally:
+            self._asking_client -= 1
             self._pending.pop(msg_id, None)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
@@ -357,9 +363,8 @@ class Connection:
         while True:
             # Back-pressure: stop reading while max_in_flight calls wait, so a
             # flood of slow requests waits in the client's socket, not our memory.
-            while self._in_flight >= max_in_flight:
-                self._room.clear()
-                await self._room.wait()
+            if self._in_flight - self._asking_client >= max_in_flight and not await self._wait_for_room(max_in_flight):
+                return None  # the client left meanwhile
             if self._flush_scheduled and not websocket.recv_messages.frames:
                 # Nothing more has arrived (websockets' queue of received
                 # frames is empty): send this turn's replies now rather than
@@ -388,6 +393,20 @@ class Connection:
             waiting = self._receive(data)
             if waiting is not None:
                 return waiting
+
+    async def _wait_for_room(self, max_in_flight: int) -> bool:
+        """Wait until fewer than ``max_in_flight`` messages wait (True) or the connection is lost (False)."""
+        lost = self.websocket.connection_lost_waiter  # websockets' own future (pinned below 18)
+        while self._in_flight - self._asking_client >= max_in_flight:
+            if lost.done():
+                return False
+            self._room.clear()
+            room = asyncio.ensure_future(self._room.wait())
+            try:
+                await asyncio.wait((room, lost), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                room.cancel()
+        return True
 
     def _receive(self, text: str) -> tuple[Any, contextvars.Context, Any] | None:
         """Parse one message and serve it inline; if serving has to wait, return what _resume needs to finish it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import concurrent.futures
 import hmac
 import ipaddress
@@ -36,13 +37,15 @@ class Limits:
     ``max_message_size``: bytes in one incoming message; bigger closes with 1009.
     ``max_in_flight``: messages (requests, batches) waiting at once per
     connection; beyond it the kernel stops reading that socket until one
-    finishes (back-pressure). Calls that finish without waiting never count.
+    finishes (back-pressure). Calls that finish without waiting never count,
+    nor do calls waiting for the client's answer to ``connection.call()``.
     ``max_batch``: members in one batch; a longer batch gets -32600.
     ``max_send_buffer``: bytes of notifications queued for a client that is
     not reading; beyond it the client is dropped (its connection aborted: it
     sees 1006) instead of growing the kernel's memory. Replies need no such
     bound: a reply waits until the client reads, and at most
-    ``max_in_flight`` calls wait per connection.
+    ``max_in_flight`` messages (each a request, or a batch of up to
+    ``max_batch`` members) wait per connection.
     ``open_timeout``: seconds for the opening handshake.
     ``idle_timeout``: seconds without a message (and no call in flight) after
     which a client is closed with 1001; None (the default) keeps idle
@@ -124,6 +127,7 @@ class RPCKernel:
         self.hook = self.plugin_manager.hook
         self._hooks = HookTable(self.plugin_manager)
         self.connections: set[Connection] = set()
+        self._lingering: set[Connection] = set()  # gone clients whose calls still run
         self.host: str | None = None
         self.port: int | None = None
         self.close_on_disconnect = False
@@ -341,7 +345,9 @@ class RPCKernel:
         if self._server is None:
             return
         if self._stopping is None:
-            self._stopping = asyncio.ensure_future(self._shutdown())
+            # In a context of its own: called from a method, the shutdown (and
+            # its on_shutdown hooks) must not run as part of that call.
+            self._stopping = contextvars.Context().run(asyncio.ensure_future, self._shutdown())
         if current_connection() is not None:
             return  # called from a method: waiting here would wait for ourselves
         await asyncio.shield(self._stopping)
@@ -352,13 +358,17 @@ class RPCKernel:
         if self._grace_timer is not None:
             self._grace_timer.cancel()
         server.close(close_connections=False)
-        tasks = {task for c in self.connections for task in c._tasks if task is not asyncio.current_task()}
-        if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=self.limits.stop_timeout)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending, timeout=1.0)
+        # Calls still running, also those of clients already gone, and those
+        # started meanwhile (batch members, requests read during the wait).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.stop_timeout
+        while tasks := self._call_tasks():
+            if loop.time() >= deadline:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.wait(tasks, timeout=1.0)
+                break
+            await asyncio.wait(tasks, timeout=deadline - loop.time())
         await asyncio.gather(
             *(c.websocket.close(CLOSE_GOING_AWAY, "kernel stopping") for c in list(self.connections)),
             return_exceptions=True,
@@ -376,6 +386,14 @@ class RPCKernel:
         assert self._stopped_async is not None
         self._stopped_async.set()
         self._stopped.set()
+
+    def _call_tasks(self) -> set[asyncio.Task[Any]]:
+        """The tasks of calls still running, on connected clients and on clients already gone."""
+        self._lingering = {c for c in self._lingering if c._tasks}
+        current = asyncio.current_task()
+        return {
+            task for c in self.connections | self._lingering for task in c._tasks if task is not current and not task.done()
+        }
 
     async def wait_closed(self) -> None:
         """Wait (async) until the kernel has stopped."""
@@ -587,6 +605,8 @@ class RPCKernel:
             pass
         finally:
             self.connections.discard(connection)
+            if connection._tasks:  # calls still running: a stop must still wait for them
+                self._lingering.add(connection)
             await self._after_disconnect(connection)
 
     async def _after_disconnect(self, connection: Connection) -> None:

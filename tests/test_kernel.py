@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as sync_connect
 
-from sidegears import RPCError, RPCKernel, rpc_method
+from sidegears import RPCError, RPCKernel, hookimpl, rpc_method
 from sidegears.testing import RPCTestClient, running_kernel
 
 from .spec_examples import EXAMPLES, canonical
@@ -551,6 +551,85 @@ async def test_batch_larger_than_max_in_flight_waiting_on_the_client_completes(k
                 break
             await ws.send(json.dumps({"jsonrpc": "2.0", "result": message["params"][0] * 2, "id": message["id"]}))
     assert replies is not None and sorted((r["id"], r["result"]) for r in replies) == [(i, 2 * i) for i in range(count)]
+
+
+SLEPT: list = []
+
+
+@rpc_method(name="test.sleep_recorded")
+async def sleep_recorded(seconds, tag):
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        SLEPT.append(("cancelled", tag))
+        raise
+    SLEPT.append(("slept", tag))
+    return tag
+
+
+async def test_a_call_waiting_for_the_client_does_not_block_reading_its_answer() -> None:
+    """With max_in_flight=1, a call waiting on connection.call() still lets the kernel read the client's answer."""
+    ASKED.clear()
+    async with running_kernel(max_in_flight=1) as kernel:
+        async with connect(kernel.url) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.ask_client", "params": [21], "id": 1}))
+            asked = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            await ws.send(json.dumps({"jsonrpc": "2.0", "result": 42, "id": asked["id"]}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"jsonrpc": "2.0", "result": 42, "id": 1}
+    assert ASKED == [("answered", 21)]
+
+
+async def test_client_leaving_while_reading_is_held_back_is_noticed_and_stop_ends_its_calls() -> None:
+    """Back-pressure holds reading; the client leaves: it is disconnected at once, and a stop still cancels its call."""
+    SLEPT.clear()
+    async with running_kernel(max_in_flight=1, stop_timeout=0.2) as kernel:
+        ws = await connect(kernel.url)
+        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.sleep_recorded", "params": [30, "a"], "id": 1}))
+        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.sleep_recorded", "params": [30, "b"], "id": 2}))
+        for _ in range(100):
+            if any(c.in_flight for c in kernel.connections):
+                break
+            await asyncio.sleep(0.01)
+        await ws.close()
+        for _ in range(500):
+            if not kernel.connections:
+                break
+            await asyncio.sleep(0.01)
+        assert not kernel.connections  # reading was held back, yet the close was seen
+        assert SLEPT == []  # the first call still runs; the second was never read
+        await asyncio.wait_for(kernel.astop(), 10)
+    assert SLEPT == [("cancelled", "a")]
+
+
+class ShutdownRecorder:
+    def __init__(self) -> None:
+        self.seen: list = []
+
+    @hookimpl
+    def on_shutdown(self, kernel):
+        from sidegears import current_connection
+
+        self.seen.append(current_connection())
+
+
+@rpc_method(name="test.astop")
+async def astop_method():
+    from sidegears import current_connection
+
+    await current_connection().kernel.astop()
+    return "stopping"
+
+
+async def test_stop_from_an_async_method_runs_shutdown_outside_the_call() -> None:
+    """astop() from a method answers the call, and on_shutdown hooks do not see that call's connection."""
+    recorder = ShutdownRecorder()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(recorder)
+        async with connect(kernel.url) as ws:
+            reply = await send_raw(ws, '{"jsonrpc": "2.0", "method": "test.astop", "id": 1}')
+            assert reply["result"] == "stopping"
+        await asyncio.wait_for(kernel.wait_closed(), 10)
+    assert recorder.seen == [None]
 
 
 # -- bad input --------------------------------------------------------------------------------------
