@@ -127,7 +127,8 @@ class RPCKernel:
         self.hook = self.plugin_manager.hook
         self._hooks = HookTable(self.plugin_manager)
         self.connections: set[Connection] = set()
-        self._lingering: set[Connection] = set()  # gone clients whose calls still run
+        # Tasks of calls still running for clients already gone; each leaves the set as it ends.
+        self._lingering: set[asyncio.Task[Any]] = set()
         self.host: str | None = None
         self.port: int | None = None
         self.close_on_disconnect = False
@@ -389,11 +390,9 @@ class RPCKernel:
 
     def _call_tasks(self) -> set[asyncio.Task[Any]]:
         """The tasks of calls still running, on connected clients and on clients already gone."""
-        self._lingering = {c for c in self._lingering if c._tasks}
         current = asyncio.current_task()
-        return {
-            task for c in self.connections | self._lingering for task in c._tasks if task is not current and not task.done()
-        }
+        running = {task for c in self.connections for task in c._tasks} | self._lingering
+        return {task for task in running if task is not current and not task.done()}
 
     async def wait_closed(self) -> None:
         """Wait (async) until the kernel has stopped."""
@@ -605,8 +604,9 @@ class RPCKernel:
             pass
         finally:
             self.connections.discard(connection)
-            if connection._tasks:  # calls still running: a stop must still wait for them
-                self._lingering.add(connection)
+            for task in connection._tasks:  # calls still running: a stop must still wait for them
+                self._lingering.add(task)
+                task.add_done_callback(self._lingering.discard)
             await self._after_disconnect(connection)
 
     async def _after_disconnect(self, connection: Connection) -> None:

@@ -601,6 +601,30 @@ async def test_client_leaving_while_reading_is_held_back_is_noticed_and_stop_end
     assert SLEPT == [("cancelled", "a")]
 
 
+async def test_a_gone_client_is_not_kept_once_its_calls_end() -> None:
+    """A call outliving its client is waited for by a stop, but once it ends the kernel holds nothing of that client."""
+    import gc
+    import weakref
+
+    SLEPT.clear()
+    async with running_kernel() as kernel:
+        ws = await connect(kernel.url)
+        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.sleep_recorded", "params": [0.2, "late"], "id": 1}))
+        for _ in range(100):
+            if kernel.connections and any(c.in_flight for c in kernel.connections):
+                break
+            await asyncio.sleep(0.01)
+        gone = weakref.ref(next(iter(kernel.connections)))
+        await ws.close()
+        for _ in range(300):
+            if SLEPT:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        gc.collect()
+        assert SLEPT == [("slept", "late")] and gone() is None
+
+
 class ShutdownRecorder:
     def __init__(self) -> None:
         self.seen: list = []

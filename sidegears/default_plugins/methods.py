@@ -53,8 +53,9 @@ def on_startup(kernel: RPCKernel) -> None:
 
         impl.function(**{arg: {"kernel": kernel, "register": register}[arg] for arg in impl.argnames})
     if table:
+        if id(kernel) not in _per_kernel:  # one finalizer per kernel, however often it restarts
+            weakref.finalize(kernel, _per_kernel.pop, id(kernel), None)
         _per_kernel[id(kernel)] = table
-        weakref.finalize(kernel, _per_kernel.pop, id(kernel), None)
     else:
         _per_kernel.pop(id(kernel), None)
 
