@@ -10,16 +10,27 @@ Plugins implement hooks with the :data:`hookimpl` marker::
 
 Rules that hold for every hook:
 
-* Hooks are called by keyword. An implementation may accept any subset of the
-  arguments, so hooks can gain arguments without breaking plugins.
-* Any implementation may be ``async def``; the kernel awaits it (pluggy alone
-  knows nothing of coroutines). Hooks on the per-message path are cheaper when
-  synchronous, and ``log_message`` must be synchronous.
-* "First result" hooks stop at the first implementation returning something
-  other than None. Order: pluggy calls later-registered plugins first;
+* Hooks are called by keyword, always through pluggy (so ``wrapper=True`` and
+  ``hookwrapper=True`` implementations, ``tryfirst``/``trylast`` and pluggy's
+  hook-call monitoring work on every hook). An implementation may accept any
+  subset of the arguments, so hooks can gain arguments without breaking
+  plugins.
+* Hooks documented "may be async" accept ``async def`` implementations; the
+  kernel awaits what they return, in calling order (pluggy alone knows
+  nothing of coroutines). The others must be synchronous.
+* "First answer" hooks (``before_dispatch``, ``process_http_request``) may be
+  async, so the kernel, not pluggy, picks the first result that is not None
+  once awaited: every implementation is called (pluggy's order), the
+  awaitables are awaited in that order until one gives an answer, and the
+  coroutines after it are closed unstarted. A wrapper of such a hook sees,
+  and may replace, the list of results. "First result" hooks
+  (``find_method``, ``launch_window``, ``launch_url``) are synchronous and
+  pluggy's own ``firstresult``: the first non-None result stops the call and
+  a wrapper sees that one result.
+* Order: pluggy calls later-registered plugins first;
   ``@hookimpl(tryfirst=True)`` / ``trylast=True`` move an implementation.
-* A hook nobody implements costs one attribute check per message (measured in
-  ``benchmarks/``).
+* A per-message hook nobody implements costs one set lookup per message
+  (measured in ``benchmarks/``).
 * Hooks run on the kernel's event loop thread; blocking in them blocks every
   connection. Exceptions from lifecycle and observer hooks are logged and do
   not stop the kernel; an exception in ``before_dispatch`` or ``find_method``
@@ -33,7 +44,6 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from websockets.asyncio.server import ServerConnection
     from websockets.http11 import Request as HTTPRequest
     from websockets.http11 import Response as HTTPResponse
 
@@ -41,6 +51,7 @@ if TYPE_CHECKING:
     from .errors import RPCError
     from .kernel import RPCKernel
     from .protocol import Request
+    from .transport import WebSocketTransport
 
 PROJECT_NAME = "sidegears"
 
@@ -109,6 +120,39 @@ def register_methods(kernel: RPCKernel, register: Callable[..., Any]) -> None:
     """
 
 
+@hookspec
+def register_options(register: Callable[..., Any]) -> None:
+    """Declare the keyword options of ``RPCKernel(...)`` that a plugin reads.
+
+    Call ``register(name, default=None, doc="")`` for each option. The kernel
+    accepts exactly its own options and the declared ones: an unknown keyword
+    raises ``TypeError`` naming the closest valid option, so a typo never
+    passes silently. The value given (or the default) is in
+    ``kernel.options[name]``. Two plugins declaring the same name raise
+    :class:`~sidegears.errors.PluginError`. Synchronous; called once, when
+    the kernel is created, for the plugins registered by then (options of a
+    plugin registered later cannot be passed to the constructor anyway).
+
+    Example::
+
+        @hookimpl
+        def register_options(register):
+            register("files_root", None, "the folder files.* serves")
+    """
+
+
+@hookspec(firstresult=True)
+def launch_url(kernel: RPCKernel) -> str | None:
+    """Return an address of the kernel's page for a window the kernel opens (``kernel.launch_url()``).
+
+    Fires each time a window is about to open. The security plugin returns
+    a URL with a single-use ``?launch=`` code (a browser's command line is
+    readable by other local users, so it must not carry the token); with no
+    answer ``kernel.launch_url()`` gives ``kernel.http_url``. First result
+    wins. Synchronous: callable from any thread.
+    """
+
+
 @hookspec(firstresult=True)
 def launch_window(kernel: RPCKernel, url: str | None, runtime: str | None, options: dict[str, Any]) -> Any:
     """``kernel.launch()`` was called (or ``RPCKernel(launch=...)`` at start): open the UI.
@@ -125,18 +169,20 @@ def launch_window(kernel: RPCKernel, url: str | None, runtime: str | None, optio
 # -- connections -------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
+@hookspec
 def process_http_request(
-    kernel: RPCKernel, websocket: ServerConnection, request: HTTPRequest
+    kernel: RPCKernel, websocket: WebSocketTransport, request: HTTPRequest
 ) -> HTTPResponse | None:
     """An HTTP request arrived, before any websocket upgrade.
 
     Fires for every request: websocket handshakes and plain GETs alike.
     Return a ``websockets.http11.Response`` to answer it (an error status
     refuses a handshake, e.g. a foreign Origin gets 403; a page is served by
-    returning 200), or None to let it through to the upgrade. First result
-    wins; security plugins use ``tryfirst=True``. May be async. A plain GET
-    that nobody answers gets the websockets 426 "Upgrade Required" reply.
+    returning 200), or None to let it through to the upgrade. First answer
+    wins (see the rules above); security plugins use ``tryfirst=True``. May
+    be async. A plain GET that nobody answers gets 426 "Upgrade Required".
+    ``websocket`` is the connection's transport
+    (:class:`~sidegears.transport.WebSocketTransport`: ``remote_address``).
     """
 
 
@@ -172,7 +218,7 @@ def find_method(kernel: RPCKernel, name: str) -> Callable[..., Any] | None:
     """
 
 
-@hookspec(firstresult=True)
+@hookspec
 def before_dispatch(kernel: RPCKernel, connection: Connection, message: Request) -> Any:
     """An incoming request or notification is about to be dispatched.
 
@@ -185,7 +231,8 @@ def before_dispatch(kernel: RPCKernel, connection: Connection, message: Request)
     * reject it: raise :class:`~sidegears.errors.RPCError`, which becomes the
       error reply.
 
-    First result wins. May be async.
+    First answer wins (see the rules above: a wrapper sees the list of
+    results). May be async.
     """
 
 
@@ -239,10 +286,12 @@ def log_message(
     size: int,
     duration: float | None,
 ) -> None:
-    """Every JSON-RPC message in and out, as it crosses the socket, while message logging is on.
+    """Every JSON-RPC message in and out, as it crosses the socket.
 
-    Fires only after ``kernel.set_basic_logging(True)``, so that logging off
-    costs nothing per message.
+    Fires whenever a plugin implements it, whatever ``set_basic_logging``
+    says: the bundled ``message_log`` plugin registers its implementation
+    only while basic logging is on, so that logging off costs nothing per
+    message, and a third-party logger sees every message all the time.
 
     ``direction`` is ``"in"`` or ``"out"``; ``message`` is the decoded JSON
     (a dict or a list for a batch; for text that is not JSON, the text);

@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import concurrent.futures
-import hmac
+import contextvars
+import difflib
 import ipaddress
 import logging
 import secrets
+import ssl as ssl_module
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Iterable
 
-import pluggy
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-
 from . import logs, protocol
-from .connection import CLOSE_POLICY_VIOLATION, Connection, current_connection
+from .connection import Connection, current_connection
+from .plugins import PluginManager, settle
 from .registry import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
-from .hook_calls import HookTable, call_all, call_one, first_result
-from .plugins import make_plugin_manager
+from .session import log_message
+from .transport import (
+    CLOSE_GOING_AWAY,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_POLICY_VIOLATION,
+    CLOSE_TIMEOUT,
+    WebSocketTransport,
+)
 
-__all__ = ["RPCKernel", "rpc_method", "Limits"]
+__all__ = ["RPCKernel", "rpc_method", "Limits", "CORE_OPTIONS"]
 
 MiB = 1024 * 1024
-CLOSE_GOING_AWAY = 1001
 
 
 @dataclass
@@ -66,6 +69,14 @@ class Limits:
     stop_timeout: float = 5.0
 
 
+#: The keyword options of :class:`RPCKernel` itself (plugins declare the others).
+CORE_OPTIONS = frozenset(
+    {field.name for field in fields(Limits)}
+    | {"compression", "ssl", "token", "block_plugins", "load_entry_points", "log_format"}
+    | {"reconnect_grace", "event_loop", "max_workers"}
+)
+
+
 class RPCKernel:
     """A JSON-RPC 2.0 server over websockets, for the Python side of a desktop app.
 
@@ -80,67 +91,136 @@ class RPCKernel:
         async with RPCKernel() as kernel:   # starts on localhost, port 0
             await kernel.wait_closed()
 
-    Keyword options: the fields of :class:`Limits`; ``compression`` (None by
-    default: on loopback, permessage-deflate costs more than it saves);
-    ``block_plugins`` (plugin names not to load) and ``load_entry_points``
-    (False skips third-party plugins); ``log_format`` ("console" or "json");
-    ``reconnect_grace``, seconds a ``close_on_disconnect`` kernel waits for a
-    client to come back (a page reload) before stopping; ``event_loop``
-    ("auto": uvloop if installed, "uvloop" or "asyncio") for the thread of
-    :meth:`start`; ``max_workers``, threads for plain (non-async) methods
-    (32); ``token``, the
-    per-launch secret (None: a random one; a string: that one; False: no
-    token, for trusted tests only). Other keyword
-    options are kept in ``kernel.options`` for plugins (``static_dir``,
-    ``token``, ``allowed_origins``, ``ssl``...).
+    Every option is keyword-only. An unknown one raises ``TypeError`` naming
+    the closest valid option.
+
+    Limits (see :class:`Limits`): ``max_message_size``, ``max_in_flight``,
+    ``max_batch``, ``max_send_buffer``, ``open_timeout``, ``idle_timeout``,
+    ``ping_interval``, ``ping_timeout``, ``stop_timeout``.
+
+    Connections: ``compression`` (None by default: on loopback,
+    permessage-deflate costs more than it saves; ``"deflate"`` turns it on);
+    ``ssl``, an :class:`ssl.SSLContext` to serve ``wss://``.
+
+    Security: ``token``, the per-launch secret (None: a random one; a
+    string: that one; False: no token, for trusted tests only).
+
+    Plugins: ``block_plugins``, plugin names not to load;
+    ``load_entry_points`` (False skips third-party plugins; None: the
+    ``SIDEGEARS_PLUGIN_AUTOLOAD`` environment variable decides).
+
+    Logging: ``log_format``, ``"console"`` or ``"json"``.
+
+    Lifecycle: ``reconnect_grace``, seconds a ``close_on_disconnect`` kernel
+    waits for a client to come back (a page reload) before stopping;
+    ``event_loop`` (``"auto"``: uvloop if installed, ``"uvloop"`` or
+    ``"asyncio"``) for the thread of :meth:`start`; ``max_workers``, threads
+    for plain (non-async) methods.
+
+    Plugin options: the names plugins declare with the ``register_options``
+    hook (the bundled ones: ``static_dir``; ``allowed_origins``,
+    ``allowed_hosts``, ``check_host``; ``launch``), kept in ``kernel.options``.
     """
 
     def __init__(
         self,
         *,
+        # limits
+        max_message_size: int = 16 * MiB,
+        max_in_flight: int = 256,
+        max_batch: int = 1000,
+        max_send_buffer: int = 64 * MiB,
+        open_timeout: float | None = 10.0,
+        idle_timeout: float | None = None,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        stop_timeout: float = 5.0,
+        # connections
+        compression: str | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        # security
+        token: str | bool | None = None,
+        # plugins
         block_plugins: Iterable[str] = (),
         load_entry_points: bool | None = None,
-        compression: str | None = None,
+        # logging
         log_format: str | None = None,
+        # lifecycle
         reconnect_grace: float = 3.0,
-        token: str | bool | None = None,
-        **options: Any,
+        event_loop: str = "auto",
+        max_workers: int = 32,
+        **plugin_options: Any,
     ) -> None:
-        limit_names = set(Limits.__dataclass_fields__)
-        self.limits = Limits(**{k: options.pop(k) for k in list(options) if k in limit_names})
-        self.options: dict[str, Any] = options
+        self.limits = Limits(
+            max_message_size=max_message_size,
+            max_in_flight=max_in_flight,
+            max_batch=max_batch,
+            max_send_buffer=max_send_buffer,
+            open_timeout=open_timeout,
+            idle_timeout=idle_timeout,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            stop_timeout=stop_timeout,
+        )
+        if compression not in (None, "deflate"):
+            raise ValueError(f"compression must be None or 'deflate', not {compression!r}")
+        if event_loop not in ("auto", "uvloop", "asyncio"):
+            raise ValueError(f"event_loop must be 'auto', 'uvloop' or 'asyncio', not {event_loop!r}")
         if token is True or token is None:
             token = secrets.token_urlsafe(32)
         elif token is not False and (not isinstance(token, str) or len(token) < 16):
             raise ValueError("token must be a string of at least 16 characters, None (make one) or False (no token)")
         #: The per-launch secret clients must present (None when turned off with ``token=False``).
         self.token: str | None = token or None
-        self._launch_codes: set[str] = set()
         self.compression = compression
+        #: The TLS context of a ``wss://`` kernel, else None.
+        self.ssl = ssl
         self.reconnect_grace = reconnect_grace
+        self.event_loop = event_loop
+        self.max_workers = max_workers
         self.log_format = log_format
         self.log = logs.make_logger("sidegears.kernel", log_format)
+        self.websockets_logger = logging.getLogger("sidegears.websockets")
         self.debug = False
         self.basic_logging = False
         self.trim_log_values = False
-        self.plugin_manager: pluggy.PluginManager = make_plugin_manager(block_plugins, load_entry_points)
+        self.plugin_manager = PluginManager()
+        self.plugin_manager.load(block_plugins, load_entry_points)
         self.hook = self.plugin_manager.hook
-        self._hooks = HookTable(self.plugin_manager)
+        #: Open websocket connections (after the handshake).
         self.connections: set[Connection] = set()
+        #: TCP connections, from accept to close (handshakes included).
+        self.transports: set[WebSocketTransport] = set()
         # Tasks of calls still running for clients already gone; each leaves the set as it ends.
         self._lingering: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()  # on_disconnect hooks in progress
         self.host: str | None = None
         self.port: int | None = None
         self.close_on_disconnect = False
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._server: Server | None = None
+        self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self._stopped.set()
         self._stopped_async: asyncio.Event | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
-        self._executor = _method_executor(self.options.get("max_workers", 32))
+        #: Plugin options: every name declared by ``register_options``, with the value given or its default.
+        self.options: dict[str, Any] = self._plugin_options(plugin_options)
+        #: The threads plain (non-async) methods run in.
+        self.executor = _method_executor(max_workers)
+
+    def _plugin_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        declared = self.plugin_manager.declared_options(reserved=CORE_OPTIONS)
+        unknown = [name for name in given if name not in declared]
+        if unknown:
+            valid = sorted(CORE_OPTIONS | declared.keys())
+            name = unknown[0]
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(valid)}"
+            raise TypeError(f"RPCKernel() got an unexpected keyword argument {name!r}{hint}")
+        declared.update(given)
+        return declared
 
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.is_serving else "stopped"
@@ -149,29 +229,20 @@ class RPCKernel:
     # -- plugins ---------------------------------------------------------------
 
     def register_plugin(self, plugin: Any, name: str | None = None) -> str:
-        """Register a plugin (a module, class or object with hook implementations); return its name."""
+        """Register a plugin (a module, class or object with hook implementations); return its name.
+
+        Takes effect on the next message, on a running kernel too.
+        """
         registered = self.plugin_manager.register(plugin, name=name)
         if registered is None:
             raise ValueError(f"plugin {name or plugin!r} is blocked")
-        self._hooks.refresh()
         return registered
 
     def unregister_plugin(self, plugin: Any = None, name: str | None = None) -> Any:
         """Unregister a plugin, given the object or its name (a string)."""
         if isinstance(plugin, str) and name is None:
             plugin, name = None, plugin
-        removed = self.plugin_manager.unregister(plugin, name=name)
-        self._hooks.refresh()
-        return removed
-
-    def set_hook_tracer(self, tracer: Any) -> None:
-        """Have ``tracer(hook, plugin, seconds)`` called after each hook implementation the kernel runs; None stops it.
-
-        The debug plugin uses it to time every hook of every call. Tracing
-        wraps each implementation, so it costs per message: it is for debugging.
-        """
-        self._hooks.tracer = tracer
-        self._hooks.refresh()
+        return self.plugin_manager.unregister(plugin, name=name)
 
     def list_plugins(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -203,7 +274,6 @@ class RPCKernel:
 
     def _settings_changed(self, name: str, value: Any) -> None:
         self.hook.on_settings_changed(kernel=self, name=name, value=value)
-        self._hooks.refresh()  # a plugin may have (un)registered per-message hooks
 
     def launch(self, url: str | None = None, runtime: str | None = None, **options: Any) -> Any:
         """Open the app's UI in a window or browser (the ``browser`` plugin); return its handle.
@@ -229,7 +299,7 @@ class RPCKernel:
     def _address(self, scheme: str) -> str | None:
         if self.port is None:
             return None
-        if self.options.get("ssl") is not None:
+        if self.ssl is not None:
             scheme += "s"
         host = self.host or "localhost"
         if ":" in host:
@@ -243,27 +313,17 @@ class RPCKernel:
         return self._address("ws")
 
     def launch_url(self) -> str | None:
-        """A single-use address of the kernel's page, for a window the kernel opens.
+        """An address of the kernel's page for a window the kernel opens (the ``launch_url`` hook).
 
-        It carries ``?launch=CODE`` instead of the token: a browser's command
-        line is readable by every local user (``/proc/PID/cmdline``), and a
-        code that the window has already traded for the token cookie is
-        worthless to them. Without a token it is plain ``http_url``.
+        With the security plugin it carries a single-use ``?launch=CODE``
+        instead of the token: a browser's command line is readable by every
+        local user (``/proc/PID/cmdline``), and a code that the window has
+        already traded for the token cookie is worthless to them. Without an
+        answer it is :attr:`http_url`.
         """
-        base = self._address("http")
-        if base is None or not self.token:
-            return base
-        code = secrets.token_urlsafe(24)
-        self._launch_codes.add(code)
-        return base.split("?")[0] + f"?launch={code}"
-
-    def use_launch_code(self, code: str) -> bool:
-        """Accept a code of :meth:`launch_url` once (the security plugin calls this)."""
-        for known in list(self._launch_codes):
-            if hmac.compare_digest(known.encode(), code.encode()):
-                self._launch_codes.discard(known)
-                return True
-        return False
+        if self.port is None:
+            return None
+        return self.hook.launch_url(kernel=self) or self.http_url
 
     @property
     def http_url(self) -> str | None:
@@ -284,33 +344,23 @@ class RPCKernel:
         if self._server is not None:
             raise RuntimeError("the kernel is already running")
         if launch is not None:
+            if "launch" not in self.options:
+                raise RuntimeError("launch= needs the 'browser' plugin, which is blocked")
             self.options["launch"] = launch
-        self.loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         self.close_on_disconnect = close_on_disconnect
         self._stopped.clear()
         self._stopped_async = asyncio.Event()
         self._stopping = None
-        self._hooks.refresh()
         # "localhost" resolves to 127.0.0.1 and ::1; with port 0 each would get
         # a different free port, and a client could reach the wrong one. The
         # kernel binds 127.0.0.1 alone and its URLs say so (pages opened at
         # http://localhost:PORT are still allowed by the security plugin).
         bind_host = "127.0.0.1" if host == "localhost" else host
         try:
-            self._server = await serve(
-                self._handle_connection,
-                bind_host,
-                port,
-                process_request=self._process_request,
-                compression=self.compression,
-                max_size=self.limits.max_message_size,
-                open_timeout=self.limits.open_timeout,
-                ping_interval=self.limits.ping_interval,
-                ping_timeout=self.limits.ping_timeout,
-                ssl=self.options.get("ssl"),
-                logger=logging.getLogger("sidegears.websockets"),
-                # Listen (so the port is known) but accept no client until on_startup ran.
-                start_serving=False,
+            # Listen (so the port is known) but accept no client until on_startup ran.
+            self._server = await loop.create_server(
+                lambda: WebSocketTransport(self), bind_host, port, ssl=self.ssl, start_serving=False
             )
         except BaseException:
             self._stopped.set()
@@ -321,7 +371,7 @@ class RPCKernel:
         self.port = sockname[1]
         self._warn_if_exposed(bind_host)
         try:
-            await call_all(self._hooks.on_startup, {"kernel": self})
+            await settle(self.hook.on_startup(kernel=self))
         except BaseException:
             await self.astop()
             raise
@@ -358,7 +408,7 @@ class RPCKernel:
         server = self._server
         if self._grace_timer is not None:
             self._grace_timer.cancel()
-        server.close(close_connections=False)
+        server.close()  # stop listening; connections stay
         # Calls still running, also those of clients already gone, and those
         # started meanwhile (batch members, requests read during the wait).
         loop = asyncio.get_running_loop()
@@ -370,19 +420,27 @@ class RPCKernel:
                 await asyncio.wait(tasks, timeout=1.0)
                 break
             await asyncio.wait(tasks, timeout=deadline - loop.time())
-        await asyncio.gather(
-            *(c.websocket.close(CLOSE_GOING_AWAY, "kernel stopping") for c in list(self.connections)),
-            return_exceptions=True,
-        )
+        transports = list(self.transports)
+        for transport in transports:
+            transport.close(CLOSE_GOING_AWAY, "kernel stopping")
+        if transports:
+            closing = [asyncio.ensure_future(transport.wait_closed()) for transport in transports]
+            _, late = await asyncio.wait(closing, timeout=CLOSE_TIMEOUT)
+            for transport in transports:
+                transport.abort()  # a client that did not finish the closing handshake in time
+            for waiter in late:
+                waiter.cancel()
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=self.limits.stop_timeout)
         await server.wait_closed()
         try:
-            await call_all(self._hooks.on_shutdown, {"kernel": self})
+            await settle(self.hook.on_shutdown(kernel=self))
         except Exception as exc:
             self.log.error("on_shutdown hook failed", exc_info=exc)
         self._server = None
         # Worker threads of finished calls end now; a new start makes a new pool.
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = _method_executor(self.options.get("max_workers", 32))
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = _method_executor(self.max_workers)
         self.log.info("kernel stopped", port=self.port)
         assert self._stopped_async is not None
         self._stopped_async.set()
@@ -391,7 +449,10 @@ class RPCKernel:
     def _call_tasks(self) -> set[asyncio.Task[Any]]:
         """The tasks of calls still running, on connected clients and on clients already gone."""
         current = asyncio.current_task()
-        running = {task for c in self.connections for task in c._tasks} | self._lingering
+        running = set(self._lingering)
+        for connection in self.connections:
+            if connection.session is not None:
+                running |= connection.session.tasks
         return {task for task in running if task is not current and not task.done()}
 
     async def wait_closed(self) -> None:
@@ -427,7 +488,7 @@ class RPCKernel:
         """
         if self._server is not None or self._thread is not None:
             raise RuntimeError("the kernel is already running")
-        loop = _new_event_loop(self.options.get("event_loop", "auto"))
+        loop = _new_event_loop(self.event_loop)
         started: concurrent.futures.Future[None] = concurrent.futures.Future()
 
         def run() -> None:
@@ -523,9 +584,10 @@ class RPCKernel:
         close frame would wait behind the unread data; it sees 1006). Raises ValueError or
         TypeError at once if ``params`` is not JSON.
         """
-        self._notify(self.connections, method, params)
+        self.notify(self.connections, method, params)
 
-    def _notify(self, connections: Iterable[Connection], method: str, params: protocol.Params) -> None:
+    def notify(self, connections: Iterable[Connection], method: str, params: protocol.Params = None) -> None:
+        """Send a notification to some clients (``Connection.send_notification`` sends to one); from any thread."""
         text = protocol.encode(protocol.notification(method, params))
         loop = self.loop
         if loop is None or self._server is None or loop.is_closed():
@@ -541,82 +603,69 @@ class RPCKernel:
 
     def _send_to(self, connections: Iterable[Connection], text: str) -> None:
         """Write a message to connections without waiting (broadcast), dropping clients that do not read."""
-        if self.basic_logging and self._hooks.log_message:
-            self._log(None, "out", text, None)
+        if "log_message" in self.plugin_manager.implemented:
+            log_message(self, None, "out", text, None)
         limit = self.limits.max_send_buffer
         data = text.encode()
         for connection in list(connections):
-            if not connection._frame(data):
+            transport = connection.transport
+            if not transport.send_text(data):
                 self.log.debug("notification not delivered: client gone", connection=connection.id)
                 continue
             # What is still unsent from earlier flushes: a client that reads keeps this near zero.
-            transport = connection.websocket.transport
-            if transport.get_write_buffer_size() > limit:
+            if transport.buffered > limit:
                 self.log.warning(
                     "closing connection: client is not reading",
                     connection=connection.id,
-                    buffered=transport.get_write_buffer_size(),
+                    buffered=transport.buffered,
                     close_code=CLOSE_POLICY_VIOLATION,
                 )
                 # The close frame would queue behind the unread data: abort instead.
                 transport.abort()
 
-    def _log(self, connection: Connection | None, direction: str, text: str, started: float | None) -> None:
-        try:
-            message: Any = protocol.decode(text)
-        except Exception:
-            message = text
-        kwargs = {
-            "kernel": self,
-            "connection": connection,
-            "direction": direction,
-            "message": message,
-            "size": len(text.encode()),
-            "duration": None if started is None else time.perf_counter() - started,
-        }
-        for impl in self._hooks.log_message:
-            try:
-                call_one(impl, kwargs)
-            except Exception as exc:  # one broken logger must not silence the others
-                self.log.error("log_message hook failed", exc_info=exc)
+    # -- connections (called by the transport) ---------------------------------------
 
-    # -- connections ---------------------------------------------------------------
+    def transport_opened(self, transport: WebSocketTransport) -> None:
+        """A TCP connection was accepted (the handshake is still to come)."""
+        self.transports.add(transport)
 
-    async def _process_request(self, websocket: ServerConnection, request: Any) -> Any:
-        if not self._hooks.process_http_request:
-            return None
-        return await first_result(
-            self._hooks.process_http_request, {"kernel": self, "websocket": websocket, "request": request}
-        )
-
-    async def _handle_connection(self, websocket: ServerConnection) -> None:
-        connection = Connection(self, websocket)
+    async def connection_opened(self, connection: Connection) -> None:
+        """A websocket handshake succeeded: track the client and run ``on_connect`` before its first message."""
         self.connections.add(connection)
         if self._grace_timer is not None:
             self._grace_timer.cancel()
             self._grace_timer = None
-        self.log.info("client connected", connection=connection.id, remote=websocket.remote_address)
-        try:
-            if self._hooks.on_connect:
-                await call_all(self._hooks.on_connect, {"kernel": self, "connection": connection})
-            await connection.serve()
-        except ConnectionClosed:
-            pass
-        finally:
-            self.connections.discard(connection)
-            for task in connection._tasks:  # calls still running: a stop must still wait for them
+        self.log.info("client connected", connection=connection.id, remote=connection.remote_address)
+        if "on_connect" in self.plugin_manager.implemented:
+            try:
+                await settle(self.hook.on_connect(kernel=self, connection=connection))
+            except Exception as exc:
+                self.log.error("on_connect hook failed", connection=connection.id, exc_info=exc)
+                connection.transport.close(CLOSE_INTERNAL_ERROR, "on_connect failed")
+
+    def transport_closed(self, transport: WebSocketTransport) -> None:
+        """A TCP connection ended; for a websocket, run ``on_disconnect`` (its pending calls were failed)."""
+        self.transports.discard(transport)
+        connection = transport.connection
+        if connection is None or connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        if connection.session is not None:
+            for task in connection.session.tasks:  # calls still running: a stop must still wait for them
                 self._lingering.add(task)
                 task.add_done_callback(self._lingering.discard)
-            await self._after_disconnect(connection)
+        task = asyncio.get_running_loop().create_task(self._after_disconnect(connection))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _after_disconnect(self, connection: Connection) -> None:
         code, reason = connection.close_info
         level = "info" if code in (1000, 1001, None) else "warning"
         getattr(self.log, level)("client disconnected", connection=connection.id, close_code=code, reason=reason)
-        if self._hooks.on_disconnect:
+        if "on_disconnect" in self.plugin_manager.implemented:
             try:
-                await call_all(
-                    self._hooks.on_disconnect, {"kernel": self, "connection": connection, "code": code, "reason": reason}
+                await settle(
+                    self.hook.on_disconnect(kernel=self, connection=connection, code=code, reason=reason)
                 )
             except Exception as exc:
                 self.log.error("on_disconnect hook failed", exc_info=exc)
@@ -641,8 +690,6 @@ def _method_executor(max_workers: int) -> concurrent.futures.ThreadPoolExecutor:
 
 def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
     """The loop of a kernel started with start(): uvloop when installed (``pip install sidegears[speed]``)."""
-    if kind not in ("auto", "uvloop", "asyncio"):
-        raise ValueError(f"event_loop must be 'auto', 'uvloop' or 'asyncio', not {kind!r}")
     if kind != "asyncio":
         try:
             import uvloop

@@ -22,12 +22,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import weakref
 from typing import Any
 
 import structlog
 
-__all__ = ["LOG_FORMAT_ENV_VAR", "make_logger", "logger_for", "ensure_handler"]
+__all__ = ["LOG_FORMAT_ENV_VAR", "make_logger", "ensure_handler"]
 
 LOG_FORMAT_ENV_VAR = "SIDEGEARS_LOG_FORMAT"
 
@@ -55,22 +54,6 @@ def make_logger(name: str, log_format: str | None = None, **context: Any) -> Any
         processors=processors,
         cache_logger_on_first_use=False,
     ).bind(**context)
-
-
-_per_kernel: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, logging.Logger]]] = weakref.WeakKeyDictionary()
-
-
-def logger_for(kernel: Any, name: str) -> tuple[Any, logging.Logger]:
-    """A plugin's structlog logger for one kernel (in its log format), and the stdlib logger under it.
-
-    Cached per kernel and name: building a structlog logger per message would
-    cost more than the message.
-    """
-    loggers = _per_kernel.setdefault(kernel, {})
-    found = loggers.get(name)
-    if found is None:
-        found = loggers[name] = (make_logger(name, kernel.log_format), logging.getLogger(name))
-    return found
 
 
 def ensure_handler(level: int = logging.INFO) -> None:

@@ -1,38 +1,59 @@
-"""Building a kernel's plugin manager: hook specs, entry points, bundled plugins, blocking.
+"""The kernel's plugin manager: hook specs, entry points, bundled plugins, blocking, and calling hooks.
 
-Every feature of the kernel beyond the websocket loop is a plugin. The kernel
-gets a fresh :class:`pluggy.PluginManager` from :func:`make_plugin_manager`;
-there is no module-global manager, so two kernels in one process never share
-plugins.
+Every feature of the kernel beyond the websocket loop is a plugin. Each kernel
+gets a fresh :class:`PluginManager` (there is no module-global manager, so two
+kernels in one process never share plugins or their state).
 
 Order of registration: third-party entry points (group ``sidegears``) first,
 then the bundled plugins of :data:`DEFAULT_PLUGINS`. A plugin is blocked by its
 name: the entry point name, or the short name of a bundled plugin (``methods``,
 ``message_log``, ``debug``, ``browser``, ``static``, ``security``).
+
+Hooks are called through pluggy, always (``pm.hook.NAME(**kwargs)``), so
+wrappers (``wrapper=True``, ``hookwrapper=True``), ``tryfirst``/``trylast``
+and pluggy's hook-call monitoring apply to every hook. pluggy knows nothing of
+coroutines, so two helpers finish what it returns: :func:`settle` awaits the
+awaitable results of a hook that may be async, and :func:`first_answer` also
+picks the first result that is not None. The one cache is
+:attr:`PluginManager.implemented`, the names of the hooks some plugin
+implements, which the manager itself rebuilds on every (un)registration: a
+per-message hook nobody implements costs one set lookup.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Iterable
 from importlib.metadata import entry_points
+from typing import Any, Callable
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError
 
-__all__ = ["DEFAULT_PLUGINS", "BLOCK_ENV_VAR", "AUTOLOAD_ENV_VAR", "make_plugin_manager", "blocked_from_env"]
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "BLOCK_ENV_VAR",
+    "AUTOLOAD_ENV_VAR",
+    "PluginManager",
+    "blocked_from_env",
+    "settle",
+    "first_answer",
+]
 
-#: Bundled plugins: short name -> module. The core never imports these by name.
+#: Bundled plugins: short name -> ``module:Class``. Each kernel registers a new
+#: instance of each class, so their state is per kernel. The core never
+#: imports these by name.
 DEFAULT_PLUGINS: dict[str, str] = {
-    "methods": "sidegears.default_plugins.methods",
-    "message_log": "sidegears.default_plugins.message_log",
-    "debug": "sidegears.default_plugins.debug",
-    "static": "sidegears.default_plugins.static",
-    "security": "sidegears.default_plugins.security",
-    "browser": "sidegears.default_plugins.browser",
+    "methods": "sidegears.default_plugins.methods:Methods",
+    "message_log": "sidegears.default_plugins.message_log:MessageLog",
+    "debug": "sidegears.default_plugins.debug:Debug",
+    "static": "sidegears.default_plugins.static:Static",
+    "security": "sidegears.default_plugins.security:Security",
+    "browser": "sidegears.default_plugins.browser:Browser",
 }
 
 #: Comma-separated plugin names to block, e.g. ``SIDEGEARS_BLOCK_PLUGINS=browser,myplugin``.
@@ -46,49 +67,152 @@ def blocked_from_env() -> set[str]:
     return {name.strip() for name in os.environ.get(BLOCK_ENV_VAR, "").split(",") if name.strip()}
 
 
-def make_plugin_manager(block: Iterable[str] = (), load_entry_points: bool | None = None) -> pluggy.PluginManager:
-    """A new plugin manager with the hook specs, entry-point plugins and bundled plugins.
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager with SideGears' hook specs, plugin loading, and a cache it keeps current itself.
 
-    ``block`` names plugins not to register (added to those of the
-    environment variable). Raises :class:`PluginError` naming a plugin that
-    fails to import.
+    ``register``/``unregister`` work at any time, through the kernel or
+    directly on this manager, and take effect on the next message.
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    for name in set(block) | blocked_from_env():
-        pm.set_blocked(name)
-    if load_entry_points is None:
-        load_entry_points = os.environ.get(AUTOLOAD_ENV_VAR, "1") != "0"
-    if load_entry_points:
-        _load_entry_points(pm)
-    for name, module_name in DEFAULT_PLUGINS.items():
-        if pm.is_blocked(name) or pm.has_plugin(name):
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # a bundled plugin not present in this build
-            raise PluginError(f"bundled plugin {name!r} ({module_name}) failed to import: {exc}") from exc
-        pm.register(module, name=name)
-    return pm
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT_NAME)
+        #: Names of the hooks at least one registered plugin implements (wrappers included).
+        self.implemented: frozenset[str] = frozenset()
+        self.add_hookspecs(hookspecs)
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        registered = super().register(plugin, name)
+        self._refresh()
+        return registered
+
+    def unregister(self, plugin: Any = None, name: str | None = None) -> Any:
+        removed = super().unregister(plugin, name)
+        self._refresh()
+        return removed
+
+    def add_hookspecs(self, module_or_class: Any) -> None:
+        super().add_hookspecs(module_or_class)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.implemented = frozenset(
+            caller.name for plugin in self.get_plugins() for caller in self.get_hookcallers(plugin) or ()
+        )
+
+    def call_each(self, name: str, kwargs_for: Callable[[str], dict[str, Any]]) -> list[Any]:
+        """Call hook ``name`` one plugin at a time (pluggy's order), with ``kwargs_for(plugin_name)``.
+
+        For registration hooks whose ``register`` callback must know which
+        plugin it serves (to name both sides of a duplicate).
+        """
+        results = []
+        caller = getattr(self.hook, name)
+        for impl in reversed(caller.get_hookimpls()):
+            others = [plugin for plugin in self.get_plugins() if plugin is not impl.plugin]
+            results.extend(self.subset_hook_caller(name, others)(**kwargs_for(impl.plugin_name)))
+        return results
+
+    def declared_options(self, reserved: Iterable[str] = ()) -> dict[str, Any]:
+        """The options the plugins declare with ``register_options``: name -> default.
+
+        Raises :class:`PluginError` when two plugins (or a plugin and a
+        ``reserved`` name, the kernel's own options) declare the same name.
+        """
+        declared: dict[str, Any] = {}
+        owner: dict[str, str] = dict.fromkeys(reserved, "the kernel")
+
+        def register_for(plugin_name: str) -> dict[str, Any]:
+            def register(name: str, default: Any = None, doc: str = "") -> None:
+                if name in owner:
+                    raise PluginError(
+                        f"plugin {plugin_name!r} declares option {name!r}, already declared by {owner[name]!r}"
+                    )
+                declared[name] = default
+                owner[name] = plugin_name
+
+            return {"register": register}
+
+        self.call_each("register_options", register_for)
+        return declared
+
+    def load(self, block: Iterable[str] = (), load_entry_points: bool | None = None) -> None:
+        """Block ``block`` (and :data:`BLOCK_ENV_VAR`), then register entry-point plugins and the bundled ones.
+
+        Raises :class:`PluginError` naming a plugin that fails to import.
+        """
+        for name in set(block) | blocked_from_env():
+            self.set_blocked(name)
+        if load_entry_points is None:
+            load_entry_points = os.environ.get(AUTOLOAD_ENV_VAR, "1") != "0"
+        if load_entry_points:
+            self._load_entry_points()
+        for name, target in DEFAULT_PLUGINS.items():
+            if self.is_blocked(name) or self.has_plugin(name):
+                continue
+            module_name, _, class_name = target.partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name == module_name:
+                    continue  # a bundled plugin not present in this build
+                raise PluginError(f"bundled plugin {name!r} ({module_name}) failed to import: {exc}") from exc
+            self.register(getattr(module, class_name)(), name=name)
+
+    def _load_entry_points(self) -> None:
+        # pluggy.load_setuptools_entrypoints would do, but its error does not name
+        # the plugin that failed, and a broken plugin must be easy to find.
+        for ep in entry_points(group=hookspecs.PROJECT_NAME):
+            if self.is_blocked(ep.name) or self.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                dist = f" from {ep.dist.name} {ep.dist.version}" if ep.dist else ""
+                raise PluginError(
+                    f"plugin {ep.name!r} ({ep.value}{dist}) failed to import: {type(exc).__name__}: {exc}; "
+                    f"block it with {BLOCK_ENV_VAR}={ep.name}"
+                ) from exc
+            try:
+                self.register(plugin, name=ep.name)
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                raise PluginError(f"plugin {ep.name!r} ({ep.value}) could not be registered: {exc}") from exc
 
 
-def _load_entry_points(pm: pluggy.PluginManager) -> None:
-    # pluggy.load_setuptools_entrypoints would do, but its error does not name
-    # the plugin that failed, and a broken plugin must be easy to find.
-    for ep in entry_points(group=hookspecs.PROJECT_NAME):
-        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
-            continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:
-            dist = f" from {ep.dist.name} {ep.dist.version}" if ep.dist else ""
-            raise PluginError(
-                f"plugin {ep.name!r} ({ep.value}{dist}) failed to import: {type(exc).__name__}: {exc}; "
-                f"block it with {BLOCK_ENV_VAR}={ep.name}"
-            ) from exc
-        try:
-            pm.register(plugin, name=ep.name)
-        except (ValueError, pluggy.PluginValidationError) as exc:
-            raise PluginError(f"plugin {ep.name!r} ({ep.value}) could not be registered: {exc}") from exc
+async def settle(results: list[Any]) -> list[Any]:
+    """Await, in order, the awaitable results of a hook call (``async def`` implementations); return all results.
+
+    If one raises, the coroutines after it are closed unstarted and the exception propagates.
+    """
+    try:
+        for i, result in enumerate(results):
+            if inspect.isawaitable(result):
+                results[i] = await result
+    except BaseException:
+        _close_unstarted(results)
+        raise
+    return results
+
+
+async def first_answer(results: list[Any]) -> Any:
+    """The first result of a hook call that is not None, awaiting awaitable ones in order.
+
+    For hooks where the first answer wins and implementations may be async:
+    pluggy's own ``firstresult`` would stop at the first coroutine (a
+    coroutine is not None), even one that resolves to None. Coroutines after
+    the answer (or after one that raised) are closed unstarted.
+    """
+    try:
+        for result in results:
+            if inspect.isawaitable(result):
+                result = await result
+            if result is not None:
+                return result
+        return None
+    finally:
+        _close_unstarted(results)
+
+
+def _close_unstarted(results: list[Any]) -> None:
+    for result in results:
+        if inspect.iscoroutine(result) and inspect.getcoroutinestate(result) == inspect.CORO_CREATED:
+            result.close()

@@ -76,7 +76,11 @@ class RPCTestClient:
             try:
                 yield client
             finally:
-                client._reader.cancel()
+                client.close()
+
+    def close(self) -> None:
+        """Stop reading (the websocket itself closes with the ``connect`` block)."""
+        self._reader.cancel()
 
     async def _read(self) -> None:
         async for text in self.websocket:

@@ -106,8 +106,8 @@ async def test_trace_line_per_call(caplog: pytest.LogCaptureFixture) -> None:
     assert "debug.tracer" in call["hooks"]["after_dispatch"]
     assert "on_notify" not in call["hooks"] and "on_method_error" not in call["hooks"]
     # Each hook implementation the call ran through is timed.
-    assert {"before_dispatch:debug.tracer", "find_method:test_methods"} <= set(call["hook_ms"])
-    assert "find_method:methods" not in call["hook_ms"]  # the first answer stopped the lookup
+    # pluggy's hook-call monitoring times each hook call of the call.
+    assert {"before_dispatch", "find_method"} <= set(call["hook_ms"])
     assert all(ms >= 0 for ms in call["hook_ms"].values())
     assert note["kind"] == "notification" and "id" not in note
 

@@ -13,7 +13,6 @@ import pytest
 import pytest_asyncio
 
 from sidegears import RPCError, RPCKernel
-from sidegears.default_plugins.methods import registered_methods
 from sidegears.examples.demo import app as demo_app
 from sidegears.examples.notifications import app as notifications_app
 from sidegears.testing import RPCTestClient
@@ -105,9 +104,9 @@ async def test_demo_methods_belong_to_its_kernel(demo: RPCKernel) -> None:
     try:
         for name in ("multiply", "getcwd", "scandir"):
             function = getattr(demo_app, name)
-            assert registered_methods(demo)[name] is function
+            assert demo.plugin_manager.get_plugin("methods").methods()[name] is function
             # Other tests may serve a function of the same name to every kernel (@rpc_method), never the demo's.
-            assert registered_methods(other).get(name) is not function
+            assert other.plugin_manager.get_plugin("methods").methods().get(name) is not function
     finally:
         await other.astop()
 

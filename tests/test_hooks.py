@@ -309,20 +309,18 @@ class MessageLog:
         self.seen.append((direction, message, size, duration is not None, connection is None))
 
 
-async def test_log_message_sees_every_message_in_and_out_when_logging_is_on() -> None:
-    """log_message gets requests, replies and broadcasts with their sizes, only with logging on."""
+async def test_log_message_sees_every_message_in_and_out_with_logging_off() -> None:
+    """A third-party log_message gets requests, replies and broadcasts with their sizes, though basic logging is off."""
     log = MessageLog()
     async with running_kernel() as kernel:
         kernel.register_plugin(log)
+        assert not kernel.basic_logging
         async with RPCTestClient.connect(kernel.url) as client:
-            await client.call("hooks.add", [1, 2])
-            assert log.seen == []  # logging is off
-            kernel.set_basic_logging(True)
             await client.call("hooks.add", [1, 2])
             kernel.send_notification("tick")
             await client.next_notification()
-    request = {"jsonrpc": "2.0", "method": "hooks.add", "id": 2, "params": [1, 2]}
-    reply = {"jsonrpc": "2.0", "result": 3, "id": 2}
+    request = {"jsonrpc": "2.0", "method": "hooks.add", "id": 1, "params": [1, 2]}
+    reply = {"jsonrpc": "2.0", "result": 3, "id": 1}
     assert log.seen[0] == ("in", request, len(json.dumps(request)), False, False)
     assert log.seen[1][:2] == ("out", reply) and log.seen[1][3] is True
     assert log.seen[2][:2] == ("out", {"jsonrpc": "2.0", "method": "tick"}) and log.seen[2][4] is True
@@ -360,15 +358,19 @@ async def test_process_http_request_answers_or_refuses_before_the_upgrade() -> N
 
 
 async def test_unimplemented_hooks_are_skipped() -> None:
-    """With no plugin implementing a per-message hook, its cached implementation tuple is empty."""
+    """The manager's set of implemented hooks follows every registration, through the kernel or the manager."""
     async with running_kernel(block_plugins=["debug"]) as kernel:
-        assert kernel._hooks.before_dispatch == ()
-        assert kernel._hooks.on_notify == ()
+        pm = kernel.plugin_manager
+        assert "before_dispatch" not in pm.implemented and "on_notify" not in pm.implemented
         recorder = Recorder()
         kernel.register_plugin(recorder)
-        assert len(kernel._hooks.on_notify) == 1
+        assert "on_notify" in pm.implemented
         kernel.unregister_plugin(recorder)
-        assert kernel._hooks.on_notify == ()
+        assert "on_notify" not in pm.implemented
+        pm.register(recorder)
+        assert "on_notify" in pm.implemented
+        pm.unregister(recorder)
+        assert "on_notify" not in pm.implemented
 
 
 class FakeWindowOpener:
@@ -423,11 +425,12 @@ def test_debug_tracer_is_registered_only_while_debug_is_on() -> None:
     from sidegears import RPCKernel
 
     kernel = RPCKernel(token=False, load_entry_points=False)
-    assert kernel._hooks.before_dispatch == () and kernel._hooks.after_dispatch == ()
+    implemented = lambda: kernel.plugin_manager.implemented  # noqa: E731
+    assert "before_dispatch" not in implemented() and "after_dispatch" not in implemented()
     kernel.set_debug(True)
-    assert len(kernel._hooks.before_dispatch) == 1
+    assert "before_dispatch" in implemented() and "after_dispatch" in implemented()
     kernel.set_debug(False)
-    assert kernel._hooks.before_dispatch == ()
+    assert "before_dispatch" not in implemented()
 
 
 class BrokenObserver:
@@ -466,3 +469,155 @@ async def test_log_message_with_a_lone_surrogate_still_replies() -> None:
             assert await client.call("hooks.add", ["\ud800", "x"]) == "\ud800x"
     out = [entry for entry in log.seen if entry[0] == "out"]
     assert out and out[0][1]["result"] == "\ud800x"
+
+
+class OptionsPlugin:
+    """register_options: declares one option."""
+
+    @hookimpl
+    def register_options(self, register):
+        register("greeting", "hello", "what the plugin says")
+
+
+def test_register_options_declares_plugin_options() -> None:
+    """Declared options are accepted by RPCKernel(...) with their defaults; a misspelling or a clash is an error."""
+    from sidegears import PluginError, RPCKernel
+    from sidegears.plugins import PluginManager
+
+    kernel = RPCKernel(token=False)
+    assert kernel.options["static_dir"] is None  # declared by the bundled static plugin
+    assert RPCKernel(token=False, static_dir="web").options["static_dir"] == "web"
+    with pytest.raises(TypeError, match="'static_dri'.*did you mean 'static_dir'"):
+        RPCKernel(static_dri="web")
+
+    class Clash:
+        @hookimpl
+        def register_options(self, register):
+            register("greeting")
+
+    pm = PluginManager()
+    pm.register(OptionsPlugin(), name="options_plugin")
+    assert pm.declared_options() == {"greeting": "hello"}
+    pm.register(Clash(), name="clash")
+    with pytest.raises(PluginError, match="declares option 'greeting', already declared by"):
+        pm.declared_options()
+    alone = PluginManager()
+    alone.register(OptionsPlugin(), name="options_plugin")
+    with pytest.raises(PluginError, match="'options_plugin' declares option 'greeting', already declared by 'the kernel'"):
+        alone.declared_options(reserved={"greeting"})
+
+
+class LaunchUrlPlugin:
+    """launch_url: answers with its own address."""
+
+    @hookimpl(tryfirst=True)
+    def launch_url(self, kernel):
+        return f"http://127.0.0.1:{kernel.port}/custom"
+
+
+async def test_launch_url_hook_gives_the_window_address() -> None:
+    """kernel.launch_url() is the first launch_url answer; the security plugin's carries a single-use code."""
+    async with running_kernel(token="a-token-of-enough-length") as kernel:
+        assert "?launch=" in kernel.launch_url()
+        kernel.register_plugin(LaunchUrlPlugin())
+        assert kernel.launch_url() == f"http://127.0.0.1:{kernel.port}/custom"
+    async with running_kernel(token="a-token-of-enough-length", block_plugins=["security"]) as kernel:
+        assert kernel.launch_url() == kernel.http_url  # nobody answers
+
+
+class AnswerWrapper:
+    """A new-style wrapper of before_dispatch that sees the results and replaces them for one method."""
+
+    def __init__(self) -> None:
+        self.seen: list = []
+
+    @hookimpl(wrapper=True)
+    def before_dispatch(self, message):
+        results = yield
+        self.seen.append((message.method, list(results)))
+        if message.method == "wrapped":
+            return [{"from": "wrapper"}]
+        return results
+
+
+class OldStyleWrapper:
+    """An old-style hookwrapper of find_method that counts lookups."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    @hookimpl(hookwrapper=True)
+    def find_method(self, name):
+        self.names.append(name)
+        yield
+
+
+class PassThrough:
+    @hookimpl
+    def before_dispatch(self):
+        return None
+
+
+async def test_before_dispatch_wrappers_see_and_replace_the_result() -> None:
+    """wrapper=True on before_dispatch sees the implementations' results and can answer; hookwrapper=True works too."""
+    wrapper, counter = AnswerWrapper(), OldStyleWrapper()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(PassThrough())
+        kernel.register_plugin(wrapper)
+        kernel.register_plugin(counter)
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("hooks.add", [2, 3]) == 5
+            assert await client.call("wrapped") == {"from": "wrapper"}
+    assert wrapper.seen == [("hooks.add", []), ("wrapped", [])]  # pluggy collects only non-None results
+    assert counter.names == ["hooks.add"]  # "wrapped" was answered before any lookup
+
+
+class LateAsyncGate:
+    """Two async before_dispatch implementations: the first passes, the second answers."""
+
+    @hookimpl
+    async def before_dispatch(self, message):
+        await asyncio.sleep(0)
+        return None
+
+
+class LateAsyncAnswer:
+    @hookimpl(tryfirst=True)
+    async def before_dispatch(self, message):
+        await asyncio.sleep(0)
+        return None
+
+    @hookimpl
+    async def on_connect(self, connection):
+        connection.state["greeted"] = True
+
+
+async def test_async_before_dispatch_that_passes_does_not_stop_the_others() -> None:
+    """An async before_dispatch resolving to None lets the next implementation answer (pluggy alone would stop)."""
+
+    class Answer:
+        @hookimpl(trylast=True)
+        async def before_dispatch(self, message):
+            return "answered" if message.method == "ask" else None
+
+    async with running_kernel() as kernel:
+        for plugin in (Answer(), LateAsyncGate(), LateAsyncAnswer()):
+            kernel.register_plugin(plugin)
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("ask") == "answered"
+            assert await client.call("hooks.add", [1, 1]) == 2
+
+
+async def test_plugin_registered_through_the_manager_on_a_running_kernel_runs() -> None:
+    """plugin_manager.register() on a running kernel takes effect on the next message; unregister() too."""
+    recorder = Recorder()
+    async with running_kernel() as kernel:
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("hooks.add", [1, 1]) == 2
+            kernel.plugin_manager.register(recorder, name="late")
+            await client.call("hooks.add", [2, 2])
+            await wait_for_event(recorder, "after_dispatch", 1)
+            kernel.plugin_manager.unregister(name="late")
+            await client.call("hooks.add", [3, 3])
+    assert [event[1] for event in recorder.named("after_dispatch")] == ["hooks.add"]
+    assert [event for event in recorder.named("after_dispatch") if event[2] == 6] == []

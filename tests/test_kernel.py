@@ -450,7 +450,7 @@ async def burst(n: int) -> int:
 
 async def test_long_burst_arrives_whole_and_in_order_before_the_reply(kernel) -> None:
     """A burst far larger than one flush (FLUSH_AT bytes) reaches the client complete, in order, then the reply."""
-    from sidegears.connection import FLUSH_AT
+    from sidegears.transport import FLUSH_AT
 
     count = 4 * FLUSH_AT // 40
     async with connect(kernel.url) as ws:

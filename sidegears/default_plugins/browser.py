@@ -49,7 +49,6 @@ import sys
 import tempfile
 import threading
 import types
-import weakref
 import webbrowser
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -61,6 +60,7 @@ if TYPE_CHECKING:
     from ..kernel import RPCKernel
 
 __all__ = [
+    "Browser",
     "DEFAULT_RUNTIME",
     "ENV_VAR",
     "HEADLESS_FLAGS",
@@ -111,9 +111,6 @@ _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chro
 
 log = logging.getLogger("sidegears.browser")
 
-# Windows opened for each kernel (closed when it stops).
-_windows: weakref.WeakKeyDictionary[Any, list[Window]] = weakref.WeakKeyDictionary()
-_windows_lock = threading.Lock()
 
 
 class Window:
@@ -183,6 +180,18 @@ class Window:
                     self._closer()
                 except Exception as exc:  # webruntime's close: best effort
                     log.debug("runtime close failed: %s", exc)
+            self._remove_temporary_files()
+
+    def process_ended(self, code: int) -> None:
+        """The browser process ended with ``code``: log how (unless we closed it) and remove its temporary profile."""
+        with self._lock:
+            if self._closing:
+                return
+            assert self.process is not None
+            if code:
+                log.warning("browser process %s exited with status %s", self.process.pid, code)
+            else:
+                log.info("browser process %s exited", self.process.pid)
             self._remove_temporary_files()
 
     def _remove_temporary_files(self) -> None:
@@ -371,15 +380,16 @@ def launch(
         return _not_opened(kernel, shown(), window.message or "no browser could be started", window)
     log.info("window opened: %s", window.runtime)
     if kernel is not None:
-        with _windows_lock:
-            _windows.setdefault(kernel, []).append(window)
+        plugin = kernel.plugin_manager.get_plugin("browser")
+        if isinstance(plugin, Browser):
+            plugin.add_window(window)
     return window
 
 
 def windows(kernel: RPCKernel) -> list[Window]:
     """The windows opened for ``kernel`` (by ``launch=``, ``kernel.launch()`` or :func:`launch`) and not yet closed by its stop."""
-    with _windows_lock:
-        return list(_windows.get(kernel, []))
+    plugin = kernel.plugin_manager.get_plugin("browser")
+    return plugin.open_windows() if isinstance(plugin, Browser) else []
 
 
 def _not_opened(kernel: RPCKernel | None, url: str, why: str, window: Window | None = None) -> Window:
@@ -459,15 +469,7 @@ def _launch_executable(
 def _watch(window: Window) -> None:
     """When the browser ends by itself: log how, and remove its temporary profile."""
     assert window.process is not None
-    code = window.process.wait()
-    with window._lock:
-        if window._closing:
-            return
-        if code:
-            log.warning("browser process %s exited with status %s", window.process.pid, code)
-        else:
-            log.info("browser process %s exited", window.process.pid)
-        window._remove_temporary_files()
+    window.process_ended(window.process.wait())
 
 
 # webruntime's runtimes install SIGINT/SIGTERM handlers when created (replacing
@@ -537,7 +539,7 @@ def _try_runtime(url: str, name: str, options: dict[str, Any]) -> Window | None:
 
 def _launch_option(kernel: RPCKernel) -> dict[str, Any] | None:
     """``RPCKernel(launch=...)`` as keyword arguments for :func:`launch`, or None (no window)."""
-    option = kernel.options.get("launch")
+    option = kernel.options["launch"]
     if option is None or option is False:
         return None
     if option is True:
@@ -549,21 +551,40 @@ def _launch_option(kernel: RPCKernel) -> dict[str, Any] | None:
     raise TypeError(f"RPCKernel(launch=...) takes True, a runtime name, an executable path or a dict, not {option!r}")
 
 
-@hookimpl
-async def on_startup(kernel: RPCKernel) -> None:
-    options = _launch_option(kernel)
-    if options is not None:
-        await asyncio.to_thread(launch, kernel, **options)
+class Browser:
+    """The bundled ``browser`` plugin of one kernel: ``launch=``, ``kernel.launch()``, and closing its windows at stop."""
 
+    def __init__(self) -> None:
+        self._windows: list[Window] = []
+        self._lock = threading.Lock()  # windows open from any thread
 
-@hookimpl
-async def on_shutdown(kernel: RPCKernel) -> None:
-    with _windows_lock:
-        windows = _windows.pop(kernel, [])
-    if windows:
-        await asyncio.gather(*(asyncio.to_thread(window.close) for window in windows))
+    def add_window(self, window: Window) -> None:
+        """Track a window opened for this kernel, to close it when the kernel stops."""
+        with self._lock:
+            self._windows.append(window)
 
+    def open_windows(self) -> list[Window]:
+        """The windows opened for this kernel and not yet closed by its stop."""
+        with self._lock:
+            return list(self._windows)
 
-@hookimpl
-def launch_window(kernel: RPCKernel, url: str | None, runtime: str | None, options: dict[str, Any]) -> Window:
-    return launch(kernel, url, runtime, **options)
+    @hookimpl
+    def register_options(self, register: Any) -> None:
+        register("launch", None, "open the UI at start: True, a runtime name, an executable path, or launch() arguments")
+
+    @hookimpl
+    async def on_startup(self, kernel: RPCKernel) -> None:
+        options = _launch_option(kernel)
+        if options is not None:
+            await asyncio.to_thread(launch, kernel, **options)
+
+    @hookimpl
+    async def on_shutdown(self) -> None:
+        with self._lock:
+            windows, self._windows = self._windows, []
+        if windows:
+            await asyncio.gather(*(asyncio.to_thread(window.close) for window in windows))
+
+    @hookimpl
+    def launch_window(self, kernel: RPCKernel, url: str | None, runtime: str | None, options: dict[str, Any]) -> Window:
+        return launch(kernel, url, runtime, **options)

@@ -13,23 +13,28 @@ In debug mode a method that raises sends the client::
      "data": {"type": "ZeroDivisionError", "message": "division by zero",
               "traceback": "Traceback (most recent call last):\\n  ..."}}
 
-The kernel calls the per-message hooks from its own cached table (see
-``sidegears.hook_calls``), not through pluggy, so pluggy's hook-call
-monitoring would see none of them. The trace therefore names, for each hook
-of the call, the plugins implementing it in the order the kernel calls them.
+While debug is on the plugin registers :class:`CallTracer` (``debug.tracer``)
+and times every hook call with pluggy's own hook-call monitoring
+(``PluginManager.add_hookcall_monitoring``). The trace names, for each hook of
+the call, the plugins implementing it in calling order, and how long each
+hook call took (``hook_ms``; for an async implementation, until it returned
+its coroutine).
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import time
 import traceback
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
+from pluggy import HookImpl, Result
 
 from ..hookspecs import hookimpl
-from ..logs import logger_for
+from ..logs import make_logger
 from ..protocol import NO_ID
 
 if TYPE_CHECKING:
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
     from ..kernel import RPCKernel
     from ..protocol import Request
 
-__all__ = ["LOGGER_NAME", "traceback_data", "hooks_of_call"]
+__all__ = ["Debug", "CallTracer", "TRACER_NAME", "LOGGER_NAME", "traceback_data", "hooks_of_call"]
 
 #: The stdlib logger trace lines go to.
 LOGGER_NAME = "sidegears.debug"
@@ -47,14 +52,15 @@ LOGGER_NAME = "sidegears.debug"
 class _Call:
     """What the debug hooks learn about one call between before_dispatch and after_dispatch."""
 
-    __slots__ = ("message", "method", "failed", "hook_seconds")
+    __slots__ = ("message", "method", "failed", "hook_seconds", "started")
 
     def __init__(self, message: Request) -> None:
         self.message = message
         self.method = message.method  # as received: a before_dispatch hook may rename the message
         self.failed = False
-        #: "hook:plugin" -> seconds, for each hook implementation the call went through.
+        #: hook name -> seconds, for each hook the call went through.
         self.hook_seconds: dict[str, float] = {}
+        self.started: list[float] = []  # start times of the hook calls in progress (they may nest)
 
 
 # The call being dispatched (each call runs in its own context, as a task would):
@@ -62,11 +68,22 @@ class _Call:
 _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("sidegears_debug_call", default=None)
 
 
-def _record_hook(hook: str, plugin: str, seconds: float) -> None:
+def _hook_call_started(hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
+    """pluggy's monitoring, before each hook call: a call's record begins at its before_dispatch."""
     call = _current_call.get()
+    if hook_name == "before_dispatch" and (call is None or call.message is not kwargs.get("message")):
+        call = _Call(kwargs["message"])
+        _current_call.set(call)
     if call is not None:
-        key = f"{hook}:{plugin}"
-        call.hook_seconds[key] = call.hook_seconds.get(key, 0.0) + seconds
+        call.started.append(time.perf_counter())
+
+
+def _hook_call_ended(outcome: Result[Any], hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
+    """pluggy's monitoring, after each hook call: add its duration to the call's record."""
+    call = _current_call.get()
+    if call is not None and call.started:
+        seconds = time.perf_counter() - call.started.pop()
+        call.hook_seconds[hook_name] = call.hook_seconds.get(hook_name, 0.0) + seconds
 
 
 def traceback_data(exception: BaseException) -> dict[str, str]:
@@ -102,78 +119,38 @@ def hooks_of_call(pm: pluggy.PluginManager, notification: bool, failed: bool) ->
     return hooks
 
 
-def _logger_for(kernel: RPCKernel) -> tuple[Any, logging.Logger]:
-    return logger_for(kernel, LOGGER_NAME)
-
-
-@hookimpl
-def on_startup(kernel: RPCKernel) -> None:
-    if not kernel.debug:
-        return
-    log, stdlib_logger = _logger_for(kernel)
-    if stdlib_logger.isEnabledFor(logging.DEBUG):
-        pm = kernel.plugin_manager
-        plugins = {
-            name: sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
-            for name, plugin in pm.list_name_plugin()
-            if plugin is not None  # a blocked name is listed with None
-        }
-        log.debug("plugins", url=kernel.url, plugins=plugins)
-
-
-@hookimpl
-def on_method_error(
-    kernel: RPCKernel, connection: Connection, message: Request, exception: BaseException, error: RPCError
-) -> None:
-    if not kernel.debug:
-        return
-    details = traceback_data(exception)
-    if error.data is None:
-        error.data = details
-    elif isinstance(error.data, dict):  # another plugin set data first: add, do not overwrite
-        for key, value in details.items():
-            error.data.setdefault(key, value)
-    call = _current_call.get()
-    if call is not None and call.message is message:
-        call.failed = True
-    log, _ = _logger_for(kernel)
-    log.debug(
-        "traceback sent to client",
-        method=message.method,
-        id=None if message.id is NO_ID else message.id,
-        connection=connection.id,
-        exception=details["type"],
-    )
-
-
 class CallTracer:
     """Per-call tracing: registered only while debug is on, so off costs nothing per message.
+
+    Its ``before_dispatch`` makes the kernel call that hook, where the
+    monitoring starts the call's record.
 
     Both are tryfirst: ``before_dispatch`` sees every call, even one that a
     later implementation answers or rejects, and ``after_dispatch`` writes the
     trace line even if another implementation raises.
     """
 
+    def __init__(self, kernel: RPCKernel) -> None:
+        self.log = make_logger(LOGGER_NAME, kernel.log_format)
+        self.stdlib_logger = logging.getLogger(LOGGER_NAME)
+
     @hookimpl(tryfirst=True)
-    def before_dispatch(self, kernel: RPCKernel, message: Request) -> None:
-        if not kernel.debug:
-            return None
-        _current_call.set(_Call(message))
-        return None  # before_dispatch is a first-result hook: anything else would answer the call
+    def before_dispatch(self, message: Request) -> None:
+        call = _current_call.get()
+        if call is None or call.message is not message:
+            _current_call.set(_Call(message))
+        return None  # anything else would answer the call
 
     @hookimpl(tryfirst=True)
     def after_dispatch(
         self,
         kernel: RPCKernel, connection: Connection, message: Request, error: RPCError | None, duration: float
     ) -> None:
-        if not kernel.debug:
-            return
         call = _current_call.get()
         _current_call.set(None)
         if call is not None and call.message is not message:
             call = None  # debug was turned on during this call: before_dispatch did not see it
-        log, stdlib_logger = _logger_for(kernel)
-        if not stdlib_logger.isEnabledFor(logging.DEBUG):
+        if not self.stdlib_logger.isEnabledFor(logging.DEBUG):
             return
         notification = message.id is NO_ID
         fields: dict[str, Any] = {
@@ -190,20 +167,70 @@ class CallTracer:
         fields["hooks"] = hooks_of_call(kernel.plugin_manager, notification, call is not None and call.failed)
         if call is not None:
             fields["hook_ms"] = {key: round(seconds * 1000, 4) for key, seconds in call.hook_seconds.items()}
-        log.debug("call", **fields)
+        self.log.debug("call", **fields)
 
 
 TRACER_NAME = "debug.tracer"
 
 
-@hookimpl
-def on_settings_changed(kernel: RPCKernel, name: str, value: Any) -> None:
-    if name != "debug":
-        return
-    pm = kernel.plugin_manager
-    if value and not pm.has_plugin(TRACER_NAME):
-        pm.register(CallTracer(), name=TRACER_NAME)
-        kernel.set_hook_tracer(_record_hook)
-    elif not value and pm.has_plugin(TRACER_NAME):
-        pm.unregister(name=TRACER_NAME)
-        kernel.set_hook_tracer(None)
+class Debug:
+    """The bundled ``debug`` plugin of one kernel: tracebacks in ``error.data``, and the call tracer while debug is on."""
+
+    def __init__(self) -> None:
+        self._log: Any = None
+        self._stop_monitoring: Callable[[], None] | None = None
+
+    def logger(self, kernel: RPCKernel) -> Any:
+        if self._log is None:
+            self._log = make_logger(LOGGER_NAME, kernel.log_format)
+        return self._log
+
+    @hookimpl
+    def on_startup(self, kernel: RPCKernel) -> None:
+        if not kernel.debug or not logging.getLogger(LOGGER_NAME).isEnabledFor(logging.DEBUG):
+            return
+        pm = kernel.plugin_manager
+        plugins = {
+            name: sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
+            for name, plugin in pm.list_name_plugin()
+            if plugin is not None  # a blocked name is listed with None
+        }
+        self.logger(kernel).debug("plugins", url=kernel.url, plugins=plugins)
+
+    @hookimpl
+    def on_method_error(
+        self,
+        kernel: RPCKernel, connection: Connection, message: Request, exception: BaseException, error: RPCError
+    ) -> None:
+        if not kernel.debug:
+            return
+        details = traceback_data(exception)
+        if error.data is None:
+            error.data = details
+        elif isinstance(error.data, dict):  # another plugin set data first: add, do not overwrite
+            for key, value in details.items():
+                error.data.setdefault(key, value)
+        call = _current_call.get()
+        if call is not None and call.message is message:
+            call.failed = True
+        self.logger(kernel).debug(
+            "traceback sent to client",
+            method=message.method,
+            id=None if message.id is NO_ID else message.id,
+            connection=connection.id,
+            exception=details["type"],
+        )
+
+    @hookimpl
+    def on_settings_changed(self, kernel: RPCKernel, name: str, value: Any) -> None:
+        if name != "debug":
+            return
+        pm = kernel.plugin_manager
+        if value and not pm.has_plugin(TRACER_NAME):
+            pm.register(CallTracer(kernel), name=TRACER_NAME)
+            self._stop_monitoring = pm.add_hookcall_monitoring(_hook_call_started, _hook_call_ended)
+        elif not value and pm.has_plugin(TRACER_NAME):
+            pm.unregister(name=TRACER_NAME)
+            if self._stop_monitoring is not None:
+                self._stop_monitoring()
+                self._stop_monitoring = None

@@ -1,7 +1,9 @@
 """Message logging: one INFO line per JSON-RPC message in and out, with long values trimmed.
 
-Active while ``kernel.basic_logging`` is True (``kernel.set_basic_logging()``);
-otherwise the hook returns at once. Lines go to the stdlib logger
+Active while ``kernel.basic_logging`` is True (``kernel.set_basic_logging()``):
+the plugin registers its ``log_message`` implementation (:class:`MessageWriter`,
+as ``message_log.writer``) only then, so logging off costs nothing per
+message, while another plugin's ``log_message`` sees every message always. Lines go to the stdlib logger
 ``sidegears.messages``, rendered by structlog as ``key=value`` text, or as one
 JSON object per line with ``RPCKernel(log_format="json")`` or the environment
 variable ``SIDEGEARS_LOG_FORMAT=json``. Fields, in order: ``direction``
@@ -21,13 +23,13 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..hookspecs import hookimpl
-from ..logs import logger_for
+from ..logs import make_logger
 
 if TYPE_CHECKING:
     from ..connection import Connection
     from ..kernel import RPCKernel
 
-__all__ = ["LOGGER_NAME", "MAX_STRING_CHARS", "MAX_ITEMS", "MAX_DEPTH", "trim_value", "message_fields"]
+__all__ = ["MessageLog", "MessageWriter", "WRITER_NAME", "LOGGER_NAME", "MAX_STRING_CHARS", "MAX_ITEMS", "MAX_DEPTH", "trim_value", "message_fields"]
 
 #: The stdlib logger message lines go to.
 LOGGER_NAME = "sidegears.messages"
@@ -139,24 +141,44 @@ def message_fields(
     return fields
 
 
-def _logger_for(kernel: RPCKernel) -> tuple[Any, logging.Logger]:
-    return logger_for(kernel, LOGGER_NAME)
+#: The name the writer is registered under while message logging is on.
+WRITER_NAME = "message_log.writer"
 
 
-@hookimpl
-def log_message(
-    kernel: RPCKernel,
-    connection: Connection | None,
-    direction: str,
-    message: Any,
-    size: int,
-    duration: float | None,
-) -> None:
-    if not kernel.basic_logging:
-        return
-    log, stdlib_logger = _logger_for(kernel)
-    # Skip building the fields (and rendering a possibly huge line) when nobody listens.
-    if not stdlib_logger.isEnabledFor(logging.INFO):
-        return
-    connection_id: int | str = "all" if connection is None else connection.id
-    log.info("message", **message_fields(message, direction, connection_id, size, duration, kernel.trim_log_values))
+class MessageWriter:
+    """The ``log_message`` implementation: one INFO line per message, registered only while logging is on."""
+
+    def __init__(self, kernel: RPCKernel) -> None:
+        self.log = make_logger(LOGGER_NAME, kernel.log_format)
+        self.stdlib_logger = logging.getLogger(LOGGER_NAME)
+
+    @hookimpl
+    def log_message(
+        self,
+        kernel: RPCKernel,
+        connection: Connection | None,
+        direction: str,
+        message: Any,
+        size: int,
+        duration: float | None,
+    ) -> None:
+        # Skip building the fields (and rendering a possibly huge line) when nobody listens.
+        if not self.stdlib_logger.isEnabledFor(logging.INFO):
+            return
+        connection_id: int | str = "all" if connection is None else connection.id
+        fields = message_fields(message, direction, connection_id, size, duration, kernel.trim_log_values)
+        self.log.info("message", **fields)
+
+
+class MessageLog:
+    """The bundled ``message_log`` plugin: registers a :class:`MessageWriter` while basic logging is on."""
+
+    @hookimpl
+    def on_settings_changed(self, kernel: RPCKernel, name: str, value: Any) -> None:
+        if name != "basic_logging":
+            return
+        pm = kernel.plugin_manager
+        if value and not pm.has_plugin(WRITER_NAME):
+            pm.register(MessageWriter(kernel), name=WRITER_NAME)
+        elif not value and pm.has_plugin(WRITER_NAME):
+            pm.unregister(name=WRITER_NAME)

@@ -35,6 +35,8 @@ The client bundles (``/sidegears.js`` ...) are public code and need no token.
 from __future__ import annotations
 
 import hmac
+import secrets
+import threading
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 
     from ..kernel import RPCKernel
 
-__all__ = ["cookie_name", "allowed_origins", "forbidden"]
+__all__ = ["Security", "cookie_name", "allowed_origins", "forbidden"]
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -67,13 +69,13 @@ def _own_host_names(kernel: RPCKernel) -> set[str]:
 
 def allowed_origins(kernel: RPCKernel) -> set[str]:
     """Origins whose pages may open a websocket: the kernel's own and ``allowed_origins``."""
-    scheme = "https" if kernel.options.get("ssl") is not None else "http"
+    scheme = "https" if kernel.ssl is not None else "http"
     own = {f"{scheme}://{name}:{kernel.port}" for name in _own_host_names(kernel)}
-    return own | {origin.rstrip("/") for origin in kernel.options.get("allowed_origins", ())}
+    return own | {origin.rstrip("/") for origin in kernel.options["allowed_origins"] or ()}
 
 
 def _allowed_hosts(kernel: RPCKernel) -> set[str]:
-    names = _own_host_names(kernel) | set(kernel.options.get("allowed_hosts", ()))
+    names = _own_host_names(kernel) | set(kernel.options["allowed_hosts"] or ())
     return {f"{name}:{kernel.port}" for name in names} | names
 
 
@@ -112,32 +114,64 @@ def _refuse(kernel: RPCKernel, websocket: Any, request: Any, why: str, **details
     return forbidden(why)
 
 
-@hookimpl(tryfirst=True)
-def process_http_request(kernel: RPCKernel, websocket: Any, request: Any) -> Response | None:
-    if kernel.options.get("check_host", True) and request.headers.get("Host", "") not in _allowed_hosts(kernel):
-        return _refuse(kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
-    upgrade = is_upgrade(request)
-    if upgrade:
-        origin = request.headers.get("Origin")
-        if origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel):
-            return _refuse(kernel, websocket, request, "origin not allowed", origin=origin[:200])
-    token = kernel.token
-    if token is None:
-        return None
-    if not upgrade and urlsplit(request.path).path.lstrip("/") in CLIENT_FILES:
-        return None
-    if not upgrade:
-        code = _query_value(request, "launch")
-        if code is not None and kernel.use_launch_code(code):
-            return _redirect_setting_cookie(kernel, request)
-    from_query = _query_token(request)
-    if _same_secret(from_query, token):
-        if upgrade:
+class Security:
+    """The bundled ``security`` plugin of one kernel: the checks above, and the single-use launch codes it issued."""
+
+    def __init__(self) -> None:
+        self._launch_codes: set[str] = set()
+        self._lock = threading.Lock()  # launch_url may be asked from any thread
+
+    @hookimpl
+    def register_options(self, register: Any) -> None:
+        register("allowed_origins", (), "origins, besides the kernel's own, whose pages may connect")
+        register("allowed_hosts", (), "Host names, besides the loopback ones, that requests may carry")
+        register("check_host", True, "False turns the Host check off")
+
+    @hookimpl
+    def launch_url(self, kernel: RPCKernel) -> str | None:
+        base = kernel.http_url
+        if base is None or not kernel.token:
             return None
-        return _redirect_setting_cookie(kernel, request)
-    if from_query is None and _same_secret(_cookie_token(kernel, request), token):
-        return None
-    return _refuse(kernel, websocket, request, "token missing or wrong", token_given=from_query is not None)
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._launch_codes.add(code)
+        return base.split("?")[0] + f"?launch={code}"
+
+    def use_launch_code(self, code: str) -> bool:
+        """Accept a code of :meth:`launch_url` once."""
+        with self._lock:
+            for known in list(self._launch_codes):
+                if hmac.compare_digest(known.encode(), code.encode()):
+                    self._launch_codes.discard(known)
+                    return True
+        return False
+
+    @hookimpl(tryfirst=True)
+    def process_http_request(self, kernel: RPCKernel, websocket: Any, request: Any) -> Response | None:
+        if kernel.options["check_host"] and request.headers.get("Host", "") not in _allowed_hosts(kernel):
+            return _refuse(kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
+        upgrade = is_upgrade(request)
+        if upgrade:
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel):
+                return _refuse(kernel, websocket, request, "origin not allowed", origin=origin[:200])
+        token = kernel.token
+        if token is None:
+            return None
+        if not upgrade and urlsplit(request.path).path.lstrip("/") in CLIENT_FILES:
+            return None
+        if not upgrade:
+            code = _query_value(request, "launch")
+            if code is not None and self.use_launch_code(code):
+                return _redirect_setting_cookie(kernel, request)
+        from_query = _query_token(request)
+        if _same_secret(from_query, token):
+            if upgrade:
+                return None
+            return _redirect_setting_cookie(kernel, request)
+        if from_query is None and _same_secret(_cookie_token(kernel, request), token):
+            return None
+        return _refuse(kernel, websocket, request, "token missing or wrong", token_given=from_query is not None)
 
 
 def _redirect_setting_cookie(kernel: RPCKernel, request: Any) -> Response:

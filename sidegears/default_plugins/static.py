@@ -27,7 +27,7 @@ from ..hookspecs import hookimpl
 if TYPE_CHECKING:
     from ..kernel import RPCKernel
 
-__all__ = ["CLIENT_FILES", "STATIC_PACKAGE_DIR", "resolve_path", "http_response", "is_upgrade"]
+__all__ = ["Static", "CLIENT_FILES", "STATIC_PACKAGE_DIR", "resolve_path", "http_response", "is_upgrade"]
 
 STATIC_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "static"
 CLIENT_FILES = ("sidegears.js", "sidegears.esm.js", "sidegears-plugin.js", "sidegears-plugin.esm.js")
@@ -101,8 +101,20 @@ def is_upgrade(request: Any) -> bool:
     return "websocket" in request.headers.get("Upgrade", "").lower()
 
 
-@hookimpl
-def process_http_request(kernel: RPCKernel, request: Any) -> Response | None:
+class Static:
+    """The bundled ``static`` plugin: the client bundles, and ``static_dir``."""
+
+    @hookimpl
+    def register_options(self, register: Any) -> None:
+        register("static_dir", None, "the app's folder, served at / on the kernel's port")
+
+    @hookimpl
+    def process_http_request(self, kernel: RPCKernel, request: Any) -> Response | None:
+        return serve_file(kernel.options["static_dir"], request, kernel.log)
+
+
+def serve_file(static_dir: Any, request: Any, log: Any) -> Response | None:
+    """The response to a plain GET: a client bundle, a file of ``static_dir``, 404, or None (a handshake)."""
     if is_upgrade(request):
         return None
     try:
@@ -114,7 +126,6 @@ def process_http_request(kernel: RPCKernel, request: Any) -> Response | None:
     if name in CLIENT_FILES:
         file = STATIC_PACKAGE_DIR / name
     else:
-        static_dir = kernel.options.get("static_dir")
         if static_dir is None:
             return None
         try:
@@ -122,7 +133,7 @@ def process_http_request(kernel: RPCKernel, request: Any) -> Response | None:
         except (UnicodeDecodeError, OSError, ValueError):
             file = None
         if file is None:
-            kernel.log.info("static file not found", path=request.path[:200])
+            log.info("static file not found", path=request.path[:200])
             return not_found()
     try:
         body = file.read_bytes()

@@ -34,7 +34,8 @@ MAX_DELAY = 5.0
 class NotificationsApp:
     """The app's plugin: the clock task and the ``long_task`` method of one kernel."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock_interval: float = 1.0) -> None:
+        self.clock_interval = clock_interval
         self._clock: asyncio.Task[None] | None = None
 
     @hookimpl
@@ -54,8 +55,7 @@ class NotificationsApp:
 
     @hookimpl
     def on_startup(self, kernel: RPCKernel) -> None:
-        interval = float(kernel.options.get("clock_interval", 1.0))
-        self._clock = asyncio.get_running_loop().create_task(self._tick(kernel, interval))
+        self._clock = asyncio.get_running_loop().create_task(self._tick(kernel, self.clock_interval))
 
     @hookimpl
     async def on_shutdown(self) -> None:
@@ -71,10 +71,10 @@ class NotificationsApp:
             await asyncio.sleep(interval)
 
 
-def create_kernel(**options: Any) -> RPCKernel:
-    """A kernel (not started) with the clock, ``long_task`` and this folder's page."""
+def create_kernel(clock_interval: float = 1.0, **options: Any) -> RPCKernel:
+    """A kernel (not started) with the clock (every ``clock_interval`` seconds), ``long_task`` and this folder's page."""
     kernel = RPCKernel(static_dir=str(HERE), **options)
-    kernel.register_plugin(NotificationsApp(), name="notifications_app")
+    kernel.register_plugin(NotificationsApp(clock_interval), name="notifications_app")
     return kernel
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["FileBrowser", "FilesErrorCode", "register_methods", "browser_for", "__version__"]
+__all__ = ["FileBrowser", "FilesErrorCode", "register_options", "register_methods", "browser_for", "__version__"]
 
 log = logging.getLogger("sidegears_plugin_files")
 
@@ -49,6 +49,14 @@ def browser_for(options: dict[str, Any]) -> FileBrowser:
         max_read_bytes=int(options.get("files_max_read_bytes", DEFAULT_MAX_READ_BYTES)),
         max_entries=int(options.get("files_max_entries", DEFAULT_MAX_ENTRIES)),
     )
+
+
+@hookimpl
+def register_options(register: Callable[..., Any]) -> None:
+    """Declare the options this plugin reads: ``RPCKernel(files_root=...)`` and its limits."""
+    register("files_root", None, "the folder files.* serves; None: the plugin stays idle")
+    register("files_max_read_bytes", DEFAULT_MAX_READ_BYTES, "the largest file files.read_text returns")
+    register("files_max_entries", DEFAULT_MAX_ENTRIES, "the most entries files.list returns")
 
 
 @hookimpl

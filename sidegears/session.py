@@ -1,0 +1,568 @@
+"""One client's JSON-RPC state, with no I/O: text in, text out.
+
+An :class:`RPCSession` owns everything JSON-RPC about one connection:
+parsing incoming text, batches, dispatch through the hooks, the kernel's
+calls to the client and their pending futures, and in-flight accounting
+(back-pressure). It never touches a socket: text arrives through
+:meth:`RPCSession.receive_text`, and replies leave through the
+:class:`Sink` it was given (the websocket transport, or a list in tests).
+
+Messages are served inline, without a task each: most methods finish without
+waiting for anything, and a task per request (its allocation, and a trip
+through the event loop before it starts) was the largest cost the kernel
+added. :func:`_start` runs a coroutine until it finishes or first waits; one
+that waits is finished by :func:`_resume` in the same task that started it,
+because a coroutine must never change task midway (``asyncio.timeout()``,
+``TaskGroup`` and ``current_task()`` rely on it). So when a call waits, the
+task that read it keeps it, and reading goes on in a new task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import itertools
+import time
+import types
+from collections import deque
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
+
+from . import protocol
+from .errors import ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
+from .plugins import first_answer, settle
+from .protocol import NO_ID, Request, Response
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .kernel import RPCKernel
+
+__all__ = ["RPCSession", "Sink", "current_connection", "log_message"]
+
+_current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("sidegears_connection", default=None)
+
+
+def current_connection() -> Connection | None:
+    """The connection whose request is being served (None outside a method).
+
+    Works in ``async def`` methods, in plain methods (their worker thread
+    gets the caller's context) and in hooks called during dispatch.
+    """
+    return _current.get()
+
+
+class Sink(Protocol):
+    """Where a session's outgoing text goes: the transport, or a list in tests."""
+
+    @property
+    def is_open(self) -> bool:
+        """False once nothing more can be sent."""
+
+    @property
+    def paused(self) -> bool:
+        """True while the peer is not reading (flow control): replies wait."""
+
+    def send_text(self, data: bytes) -> bool:
+        """Queue one UTF-8 text message; False if the peer is gone."""
+
+    def flush(self) -> None:
+        """Write what was queued, now."""
+
+    async def wait_writable(self) -> None:
+        """Return once :attr:`paused` is False or the sink closed."""
+
+    def pause_reading(self) -> None:
+        """Stop reading input (back-pressure)."""
+
+    def resume_reading(self) -> None:
+        """Read input again."""
+
+
+def log_message(kernel: RPCKernel, connection: Connection | None, direction: str, text: str, started: float | None) -> None:
+    """Call the ``log_message`` hook for one message (``connection`` None: a broadcast)."""
+    try:
+        message: Any = protocol.decode(text)
+    except Exception:
+        message = text
+    try:
+        kernel.plugin_manager.hook.log_message(
+            kernel=kernel,
+            connection=connection,
+            direction=direction,
+            message=message,
+            size=len(text.encode()),
+            duration=None if started is None else time.perf_counter() - started,
+        )
+    except Exception as exc:  # a broken logger must not cost the client its message
+        kernel.log.error("log_message hook failed", exc_info=exc)
+
+
+def _start(coro: Any, context: contextvars.Context) -> tuple[bool, Any]:
+    """Run ``coro`` in ``context`` until it returns or first waits: (True, its result) or (False, what it waits on)."""
+    try:
+        return False, context.run(coro.send, None)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+@types.coroutine
+def _resume(coro: Any, context: contextvars.Context, waiting_on: Any) -> Any:
+    """Finish, in the current task, a coroutine that :func:`_start` ran until its first wait.
+
+    Every step runs in the coroutine's own context; what the task sends or
+    throws (results, cancellation) is passed through, as ``await`` would.
+    """
+    while True:
+        try:
+            sent = yield waiting_on
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # thrown in by the task: cancellation, mostly
+            step, arg = coro.throw, exc
+        else:
+            step, arg = coro.send, sent
+        try:
+            waiting_on = context.run(step, arg)
+        except StopIteration as stop:
+            return stop.value
+
+
+class MethodInfo:
+    """What dispatch needs to know about a method, computed once per function."""
+
+    __slots__ = ("signature", "is_async", "min_args", "max_args", "names", "required", "any_kwargs")
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(func)
+        except (TypeError, ValueError):
+            self.signature = None
+        call = getattr(func, "__call__", None)  # noqa: B004  (a callable object's async __call__)
+        self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
+        # The common shapes are checked with counts and sets; anything else
+        # (and every mismatch, for its message) goes through Signature.bind.
+        self.min_args = self.max_args = -1
+        self.names: frozenset[str] = frozenset()
+        self.required: frozenset[str] = frozenset()
+        self.any_kwargs = False
+        if self.signature is None:
+            return
+        parameters = self.signature.parameters.values()
+        positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        kinds = {p.kind for p in parameters}
+        simple = {inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}
+        if kinds <= simple:
+            self.min_args = sum(1 for p in positional if p.default is p.empty)
+            self.max_args = 1 << 30 if inspect.Parameter.VAR_POSITIONAL in kinds else len(positional)
+            self.names = frozenset(p.name for p in positional)
+            self.required = frozenset(p.name for p in positional if p.default is p.empty)
+            self.any_kwargs = inspect.Parameter.VAR_KEYWORD in kinds
+
+    def fits(self, args: Any, kwargs: Any) -> bool:
+        """True when the params certainly bind; False means: ask Signature.bind."""
+        if self.min_args < 0:
+            return False
+        if kwargs:
+            keys = kwargs.keys()
+            return not args and self.required <= keys and (self.any_kwargs or keys <= self.names)
+        return self.min_args <= len(args) <= self.max_args
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: methods made per call must not grow it forever
+def _method_info(func: Callable[..., Any]) -> MethodInfo:
+    return MethodInfo(func)
+
+
+_Waiting = tuple[Any, contextvars.Context, Any]
+
+
+class RPCSession:
+    """The JSON-RPC state of one connection: incoming text, dispatch, replies, calls to the client.
+
+    Feed it with :meth:`receive_text` and :meth:`receive_eof`; it writes
+    replies to ``sink``. :meth:`start` begins serving (on the running loop).
+    """
+
+    def __init__(self, kernel: RPCKernel, connection: Connection, sink: Sink) -> None:
+        self.kernel = kernel
+        self.connection = connection
+        self.sink = sink
+        #: Tasks finishing calls (and batch members) that had to wait: a stop waits for them, then cancels them.
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._max_in_flight = kernel.limits.max_in_flight
+        self._max_batch = kernel.limits.max_batch
+        self._inbox: deque[str] = deque()
+        self._input_ended = False
+        self._wakeup: asyncio.Future[None] | None = None  # set while reading waits for input or room
+        self._in_flight = 0  # messages (requests, batches) waiting: what back-pressure counts
+        self._asking_client = 0  # kernel -> client calls waiting for their answer
+        self._reading_paused = False
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._call_ids = itertools.count(1)
+        self._done: asyncio.Future[None] | None = None
+
+    # -- input (from the transport) --------------------------------------------
+
+    def receive_text(self, text: str) -> None:
+        """One complete text message arrived."""
+        self._inbox.append(text)
+        self._wake()
+        if self._saturated() and not self._reading_paused:
+            # Back-pressure: a flood of slow requests waits in the client's socket, not our memory.
+            self._reading_paused = True
+            self.sink.pause_reading()
+
+    def receive_eof(self) -> None:
+        """No more input will come (the client left, or the kernel closed the connection)."""
+        self._input_ended = True
+        self._fail_pending()
+        self._wake()
+
+    def _wake(self) -> None:
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def _saturated(self) -> bool:
+        return self._in_flight - self._asking_client >= self._max_in_flight
+
+    @property
+    def in_flight(self) -> int:
+        """How many incoming messages (requests or batches) are waiting for something right now.
+
+        Calls that finish without waiting are served inline and never counted.
+        """
+        return self._in_flight
+
+    # -- serving ---------------------------------------------------------------
+
+    def start(self) -> asyncio.Future[None]:
+        """Begin serving queued and future messages; the future ends when input has ended and is read."""
+        loop = asyncio.get_running_loop()
+        self._done = loop.create_future()
+        # Calls' contexts are copies of this one, so current_connection() works in every call.
+        context = contextvars.copy_context()
+        context.run(_current.set, self.connection)
+        context.run(loop.create_task, self._read())
+        return self._done
+
+    async def _read(self) -> None:
+        """Serve messages in this task until input ends or a call has to wait, which this task then finishes."""
+        try:
+            waiting = await self._serve_until_waiting()
+        except BaseException as exc:
+            self._end_reading(exc)
+            if not isinstance(exc, Exception):
+                raise  # cancellation and the like
+            return
+        if waiting is None:
+            self._end_reading(None)
+            return
+        asyncio.get_running_loop().create_task(self._read())
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        self._in_flight += 1
+        try:
+            await _resume(*waiting)
+        except Exception as exc:  # the serving coroutines log their own failures; this is a last resort
+            self.kernel.log.error("serving a message failed", connection=self.connection.id, exc_info=exc)
+        finally:
+            self.tasks.discard(task)
+            self._in_flight -= 1
+            self._room_freed()
+
+    def _room_freed(self) -> None:
+        if not self._saturated():
+            self._wake()
+            if self._reading_paused:
+                self._reading_paused = False
+                self.sink.resume_reading()
+
+    async def _serve_until_waiting(self) -> _Waiting | None:
+        """Serve messages until input ends (None) or one has to wait (what _resume needs to finish it)."""
+        inbox = self._inbox
+        sink = self.sink
+        loop = asyncio.get_running_loop()
+        while True:
+            if inbox and not self._saturated():
+                waiting = self.receive(inbox.popleft())
+                if waiting is not None:
+                    return waiting
+                continue
+            if self._input_ended:
+                return None
+            # Nothing more to serve now: send this turn's replies at once
+            # rather than one loop iteration later, which a one-at-a-time
+            # caller would wait for.
+            sink.flush()
+            self._wakeup = loop.create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+
+    def _end_reading(self, exc: BaseException | None) -> None:
+        self._fail_pending()
+        done = self._done
+        if done is None or done.done():
+            return
+        if exc is None:
+            done.set_result(None)
+        elif isinstance(exc, asyncio.CancelledError):
+            done.cancel()
+        else:
+            done.set_exception(exc)
+
+    def receive(self, text: str) -> _Waiting | None:
+        """Parse one message and serve it inline; if serving has to wait, return what _resume needs to finish it."""
+        started = time.perf_counter()
+        kernel = self.kernel
+        incoming = protocol.parse_message(text, self._max_batch)
+        if "log_message" in kernel.plugin_manager.implemented:
+            log_message(kernel, self.connection, "in", text, None)
+        if incoming.error is not None:
+            kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
+            coro = self._send_error(incoming.error, started)
+        elif incoming.is_batch:
+            coro = self._serve_batch(incoming.items, started)
+        else:
+            item = incoming.items[0]
+            if type(item) is Request:
+                coro = self._serve_one(item, started)
+            elif type(item) is Response:
+                self._resolve(item)
+                return None
+            else:
+                kernel.log.warning("invalid request", connection=self.connection.id, error=item["error"])  # type: ignore[index]
+                coro = self._send_error(item, started)  # type: ignore[arg-type]
+        # Each message gets its own context, as a task of its own would.
+        context = contextvars.copy_context()
+        finished, waiting_on = _start(coro, context)
+        return None if finished else (coro, context, waiting_on)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        """Run ``coro`` (batch members) in a task of its own, which a stop waits for and cancels."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def _serve_one(self, request: Request, started: float) -> None:
+        try:
+            reply = await self.dispatch(request)
+            if reply is not None:
+                await self._send(protocol.encode_reply(reply), started)
+        except Exception as exc:
+            self.kernel.log.error("serving a request failed", connection=self.connection.id, exc_info=exc)
+
+    async def _send_error(self, reply: dict[str, Any], started: float) -> None:
+        try:
+            await self._send(protocol.encode(reply), started)
+        except Exception as exc:
+            self.kernel.log.error("sending an error reply failed", connection=self.connection.id, exc_info=exc)
+
+    async def _serve_batch(self, items: list[Any], started: float) -> None:
+        replies: list[Any] = [None] * len(items)
+        try:
+            await self._serve_members(items, 0, replies, {})
+            answered = []
+            for item, reply in zip(items, replies):
+                if reply is None and type(item) is Request and item.id is not NO_ID:
+                    # Its task was cancelled (a stop) before it began.
+                    reply = protocol.failure(
+                        item.id, RequestCancelled(data=f"the kernel stopped before {item.method!r} began")
+                    )
+                if reply is not None:
+                    answered.append(reply)
+            if answered:  # a batch of notifications gets no reply at all
+                await self._send(protocol.encode_reply(answered), started)
+        except Exception as exc:
+            self.kernel.log.error("serving a batch failed", connection=self.connection.id, exc_info=exc)
+
+    async def _serve_members(self, items: list[Any], first: int, replies: list[Any], found: dict[str, Any]) -> None:
+        """Serve ``items[first:]`` inline, in order, into ``replies`` (``found``: see :meth:`dispatch`).
+
+        Members run concurrently all the same: when one has to wait, the rest
+        go on in a new task while this one finishes it.
+        """
+        for i in range(first, len(items)):
+            item = items[i]
+            if type(item) is Request:
+                context = contextvars.copy_context()
+                coro = self.dispatch(item, found)
+                try:  # _start(), inline: this loop runs once per member
+                    waiting_on = context.run(coro.send, None)
+                except StopIteration as stop:
+                    replies[i] = stop.value
+                    continue
+                rest = self._spawn(self._serve_members(items, i + 1, replies, found)) if i + 1 < len(items) else None
+                replies[i] = await _resume(coro, context, waiting_on)
+                if rest is not None:
+                    try:
+                        await rest
+                    except asyncio.CancelledError:
+                        pass  # cancelled by a stop before it began: _serve_batch answers its members
+                return
+            if type(item) is Response:
+                self._resolve(item)
+            else:
+                replies[i] = item  # a ready error reply for an invalid member
+
+    # -- output ----------------------------------------------------------------
+
+    async def _send(self, text: str, started: float | None) -> None:
+        kernel = self.kernel
+        if "log_message" in kernel.plugin_manager.implemented:
+            log_message(kernel, self.connection, "out", text, started)
+        sink = self.sink
+        # Flow control, before framing: while the client is not reading, the
+        # reply waits as a string in its task, not as a queued frame.
+        while sink.paused and sink.is_open:
+            await sink.wait_writable()
+        if not sink.send_text(text.encode()):
+            kernel.log.debug("reply not delivered: client gone", connection=self.connection.id)
+
+    # -- kernel -> client calls ------------------------------------------------
+
+    async def call(self, method: str, params: protocol.Params = None, timeout: float | None = None) -> Any:
+        """Send a request to the client and return its result; see :meth:`Connection.call`."""
+        msg_id = next(self._call_ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[msg_id] = future
+        # A call waiting for the client's answer does not count against
+        # max_in_flight: reading must go on, or the answer would never come.
+        self._asking_client += 1
+        self._room_freed()
+        try:
+            if self._input_ended:
+                raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was sent")
+            await self._send(protocol.encode(protocol.request(msg_id, method, params)), None)
+            if not self.sink.is_open and not future.done():
+                raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was answered")
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._asking_client -= 1
+            self._pending.pop(msg_id, None)
+
+    def _resolve(self, response: Response) -> None:
+        future = self._pending.get(response.id)  # type: ignore[arg-type]
+        if future is None or future.done():
+            self.kernel.log.warning("response to no pending call", connection=self.connection.id, id=response.id)
+            return
+        if response.error is not None:
+            future.set_exception(response.error)
+        else:
+            future.set_result(response.result)
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ClientGone(data=f"connection {self.connection.id} closed"))
+
+    # -- dispatch --------------------------------------------------------------
+
+    async def dispatch(self, request: Request, _found: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Serve one request or notification; return its reply (None for a notification).
+
+        ``_found`` (for batches) keeps what ``find_method`` gave for each
+        name, so a batch looks each method name up once.
+        """
+        kernel = self.kernel
+        connection = self.connection
+        pm = kernel.plugin_manager
+        implemented = pm.implemented
+        hook = pm.hook
+        started = time.perf_counter()
+        result: Any = None
+        error: RPCError | None = None
+        try:
+            answered = None
+            if "before_dispatch" in implemented:
+                answered = await first_answer(
+                    hook.before_dispatch(kernel=kernel, connection=connection, message=request)
+                )
+            if answered is not None:
+                result = answered
+            else:
+                if request.id is NO_ID and "on_notify" in implemented:
+                    await settle(hook.on_notify(kernel=kernel, connection=connection, message=request))
+                name = request.method
+                method = None if _found is None else _found.get(name)
+                if method is None:
+                    method = hook.find_method(kernel=kernel, name=name)
+                    if method is None:
+                        if request.id is NO_ID:
+                            kernel.log.debug("notification for no method", method=name, connection=connection.id)
+                            return None
+                        raise MethodNotFound(data=f"no method named {name!r}")
+                    if _found is not None:
+                        _found[name] = method
+                result = await self._invoke(method, request)  # the method's coroutine, for an async one
+        except RPCError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            # The kernel is stopping: answer instead of leaving the client waiting.
+            error = RequestCancelled(data=f"the kernel stopped before {request.method!r} finished")
+        except Exception as exc:
+            error = InternalError(data=None)
+            kernel.log.error(
+                "method failed", method=request.method, id=request.id, connection=connection.id, exc_info=exc
+            )
+            if "on_method_error" in implemented:
+                try:
+                    hook.on_method_error(
+                        kernel=kernel, connection=connection, message=request, exception=exc, error=error
+                    )
+                except Exception as hook_exc:  # an observer must not cost the client its reply
+                    kernel.log.error("on_method_error hook failed", method=request.method, exc_info=hook_exc)
+        if "after_dispatch" in implemented:
+            try:
+                await settle(
+                    hook.after_dispatch(
+                        kernel=kernel,
+                        connection=connection,
+                        message=request,
+                        result=result,
+                        error=error,
+                        duration=time.perf_counter() - started,
+                    )
+                )
+            except Exception as hook_exc:  # an observer must not cost the client its reply
+                kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
+        if request.id is NO_ID:
+            return None
+        if error is not None:
+            return protocol.failure(request.id, error)
+        return protocol.success(request.id, result)
+
+    def _invoke(self, method: Callable[..., Any], request: Request) -> Awaitable[Any]:
+        """Check the params against the method's signature and call it: an awaitable of its result.
+
+        Not a coroutine itself: for an ``async def`` method it returns the
+        method's own coroutine, one layer less for every call.
+        """
+        info = _method_info(method)
+        params = request.params
+        args: Any = params if type(params) is list else ()
+        kwargs: Any = params if type(params) is dict else {}
+        if info.signature is not None and not info.fits(args, kwargs):
+            try:
+                info.signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise InvalidParams(f"Invalid params: {exc}", data=f"{request.method}: {exc}") from None
+        if info.is_async:
+            return method(*args, **kwargs)  # type: ignore[no-any-return]
+        return self._in_thread(method, args, kwargs)
+
+    async def _in_thread(self, method: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        """Run a plain method in a worker thread (awaiting what it returns, should that be awaitable)."""
+        context = contextvars.copy_context()  # so current_connection() works in the thread
+        result = await asyncio.get_running_loop().run_in_executor(
+            self.kernel.executor, functools.partial(context.run, method, *args, **kwargs)
+        )
+        if inspect.isawaitable(result):
+            result = await result
+        return result

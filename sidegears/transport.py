@@ -1,0 +1,416 @@
+"""Moving websocket frames between a socket and a session: websockets' Sans-I/O protocol on an asyncio Protocol.
+
+One :class:`WebSocketTransport` per TCP connection. It feeds received bytes to
+websockets' public Sans-I/O :class:`~websockets.server.ServerProtocol`, runs
+the opening handshake through the ``process_http_request`` hook, hands each
+complete text message to the connection's
+:class:`~sidegears.session.RPCSession`, and writes what the session sends.
+It also keeps the connection alive (pings), times out idle clients and slow
+handshakes, and closes.
+
+Why not websockets' asyncio server: serving text straight from
+``data_received`` skips its per-message queue and ``await recv()``, and
+replies framed in one loop turn go out in one write; reaching either through
+the asyncio server meant using its private internals (see
+``benchmarks/README.md`` for the measured difference).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+from websockets.extensions.permessage_deflate import enable_server_permessage_deflate
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from .connection import Connection
+from .plugins import first_answer
+from .session import RPCSession
+
+if TYPE_CHECKING:
+    from .kernel import RPCKernel
+
+__all__ = ["WebSocketTransport", "FLUSH_AT", "CLOSE_TIMEOUT"]
+
+# Close codes (RFC 6455 section 7.4.1).
+CLOSE_GOING_AWAY = 1001
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_INVALID_DATA = 1007
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_INTERNAL_ERROR = 1011
+
+#: Frames are written at the end of the loop iteration, or as soon as this many
+#: bytes wait: small replies still share a write (about 25 per write), and the
+#: client reads the first ones while the rest are made instead of waiting for
+#: all of them. Measured (benchmarks, 64 calls in flight): 16 KiB made server
+#: and client take turns (0.94 of the baseline), 1 KiB lets them overlap (1.6).
+FLUSH_AT = 1024
+
+#: Seconds to wait for the client's side of a closing handshake before dropping the TCP connection.
+CLOSE_TIMEOUT = 10.0
+
+
+class WebSocketTransport(asyncio.Protocol):
+    """One websocket connection on the kernel's port: handshake, frames in, frames out, keep-alive, close.
+
+    ``remote_address`` is the client's (host, port); ``request`` the HTTP
+    request of the opening handshake (``path``, ``headers``), once read;
+    ``connection`` the :class:`~sidegears.connection.Connection` once the
+    handshake succeeded.
+    """
+
+    def __init__(self, kernel: RPCKernel) -> None:
+        self.kernel = kernel
+        limits = kernel.limits
+        extensions = enable_server_permessage_deflate(None) if kernel.compression == "deflate" else None
+        self.protocol = ServerProtocol(
+            extensions=extensions, max_size=limits.max_message_size, logger=kernel.websockets_logger
+        )
+        self.remote_address: Any = None
+        self.request: Request | None = None
+        self.connection: Connection | None = None
+        self.session: RPCSession | None = None
+        self._transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._early: list[str] = []  # text that came before the session existed
+        self._fragments: list[Any] = []
+        self._paused = False
+        self._writable: asyncio.Future[None] | None = None
+        self._flush_scheduled = False
+        self._unflushed = 0
+        self._lost = False
+        self._closed: asyncio.Future[None] = self._loop.create_future()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._ping_data: bytes | None = None
+        self._close_reported = False
+
+    def __repr__(self) -> str:
+        return f"<WebSocketTransport from {self.remote_address}>"
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self.remote_address = transport.get_extra_info("peername")
+        self.kernel.transport_opened(self)
+        open_timeout = self.kernel.limits.open_timeout
+        if open_timeout is not None:
+            self._set_timer("handshake", open_timeout, self._handshake_timed_out)
+
+    def data_received(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        self._process_events()
+
+    def eof_received(self) -> None:
+        self.protocol.receive_eof()
+        self._process_events()
+        # The websocket closing handshake ends the connection; nothing is
+        # written after the client's EOF, so the transport may close.
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self._wake_writers()
+        if not self._closed.done():
+            self._closed.set_result(None)
+        if self.session is not None:
+            self.session.receive_eof()
+        self.kernel.transport_closed(self)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._wake_writers()
+
+    # -- incoming -----------------------------------------------------------------
+
+    def _process_events(self) -> None:
+        for event in self.protocol.events_received():
+            if type(event) is Frame:
+                self._frame_received(event)
+            elif isinstance(event, Request):
+                self.request = event
+                self._cancel_timer("handshake")
+                self._loop.create_task(self._handshake(event))
+        self._write_pending()
+        close = self.protocol.close_sent
+        if close is not None and not self._close_reported and close.code in (1002, 1009, 1011):
+            # websockets failed the connection itself: a protocol error, or a message over max_message_size.
+            self._close_reported = True
+            self.kernel.log.warning(
+                "closing connection: " + close.reason, connection=self.connection_id, close_code=int(close.code)
+            )
+            if self.session is not None:
+                self.session.receive_eof()
+        if self.protocol.close_expected() and "close" not in self._timers and not self._lost:
+            # We sent (or answered) a close frame: the client should now close TCP.
+            self._set_timer("close", CLOSE_TIMEOUT, self.abort)
+
+    def _frame_received(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.CONT:
+            if not frame.fin:
+                self._fragments.append(frame.data)
+                return
+            data = bytes(frame.data)
+            if self._fragments:
+                self._fragments.append(data)
+                data = b"".join(self._fragments)
+                self._fragments = []
+            try:
+                text = data.decode()
+            except UnicodeDecodeError as exc:
+                self._refuse(CLOSE_INVALID_DATA, "invalid UTF-8 in a text message", f"invalid UTF-8 at byte {exc.start}")
+                return
+            self._text_received(text)
+        elif opcode is Opcode.BINARY:
+            self._refuse(
+                CLOSE_UNSUPPORTED_DATA, "binary frame", "binary frames are not supported: send JSON-RPC as text"
+            )
+        elif opcode is Opcode.PONG:
+            if self._ping_data is not None and frame.data == self._ping_data:
+                self._ping_data = None
+                self._cancel_timer("pong")
+                self._schedule_ping()
+        elif opcode is Opcode.CLOSE:
+            if self.session is not None:
+                self.session.receive_eof()
+
+    def _text_received(self, text: str) -> None:
+        if self.kernel.limits.idle_timeout is not None:
+            self._schedule_idle_check()
+        if self.session is None:
+            self._early.append(text)
+        else:
+            self.session.receive_text(text)
+
+    def _refuse(self, code: int, why: str, reason: str) -> None:
+        """Fail the connection for bad input: log why, send the close code, drop what follows."""
+        self._close_reported = True
+        self.kernel.log.warning(
+            "closing connection: " + why, connection=self.connection.id if self.connection else None, close_code=code
+        )
+        if self.protocol.state is State.OPEN:
+            self.protocol.fail(code, reason)
+        if self.session is not None:
+            self.session.receive_eof()
+
+    async def _handshake(self, request: Request) -> None:
+        kernel = self.kernel
+        try:
+            response: Response | None = await first_answer(
+                kernel.plugin_manager.hook.process_http_request(kernel=kernel, websocket=self, request=request)
+            )
+        except Exception as exc:
+            kernel.log.error("process_http_request hook failed", exc_info=exc)
+            response = self.protocol.reject(500, "Failed to open a WebSocket connection.\n")
+        if self._lost:
+            return
+        if response is None:
+            response = self.protocol.accept(request)
+        self.protocol.send_response(response)
+        self._write_pending()
+        if response.status_code != 101:
+            self._set_timer("close", CLOSE_TIMEOUT, self.abort)
+            return
+        self.connection = Connection(kernel, self)
+        self.session = RPCSession(kernel, self.connection, self)
+        self.connection.session = self.session
+        self._schedule_ping()
+        if kernel.limits.idle_timeout is not None:
+            self._schedule_idle_check()
+        await kernel.connection_opened(self.connection)
+        for text in self._early:
+            self.session.receive_text(text)
+        self._early.clear()
+        if self._lost or self.protocol.state is not State.OPEN:
+            self.session.receive_eof()
+        await self.session.start()
+
+    def _handshake_timed_out(self) -> None:
+        self.kernel.log.info("closing connection: no handshake in time", remote=self.remote_address)
+        self.abort()
+
+    # -- keep-alive and idle --------------------------------------------------------
+
+    def _schedule_ping(self) -> None:
+        interval = self.kernel.limits.ping_interval
+        if interval is not None:
+            self._set_timer("ping", interval, self._ping)
+
+    def _ping(self) -> None:
+        if self.protocol.state is not State.OPEN:
+            return
+        self._ping_data = os.urandom(4)
+        self.protocol.send_ping(self._ping_data)
+        self._write_pending()
+        timeout = self.kernel.limits.ping_timeout
+        if timeout is not None:
+            self._set_timer("pong", timeout, self._pong_timed_out)
+
+    def _pong_timed_out(self) -> None:
+        self._close_reported = True
+        self.kernel.log.warning("closing connection: keep-alive ping not answered", connection=self.connection_id)
+        self._fail(CLOSE_INTERNAL_ERROR, "keepalive ping timeout")
+
+    def _schedule_idle_check(self) -> None:
+        timeout = self.kernel.limits.idle_timeout
+        assert timeout is not None
+        self._set_timer("idle", timeout, self._idle)
+
+    def _idle(self) -> None:
+        if self.session is not None and self.session.tasks:
+            self._schedule_idle_check()  # a call is still running: not idle
+            return
+        self.kernel.log.info(
+            "closing idle connection", connection=self.connection_id, idle_timeout=self.kernel.limits.idle_timeout
+        )
+        self.close(CLOSE_GOING_AWAY, "idle timeout")
+
+    def _set_timer(self, name: str, delay: float, callback: Any) -> None:
+        self._cancel_timer(name)
+        self._timers[name] = self._loop.call_later(delay, callback)
+
+    def _cancel_timer(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
+    # -- outgoing (the session's Sink) --------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True while text can be sent."""
+        return self.protocol.state is State.OPEN and not self._lost
+
+    @property
+    def paused(self) -> bool:
+        """True while the client does not read what is written (asyncio flow control)."""
+        return self._paused
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written and not yet taken by the client's socket."""
+        transport = self._transport
+        return 0 if transport is None or self._lost else transport.get_write_buffer_size()
+
+    @property
+    def connection_id(self) -> int | None:
+        return None if self.connection is None else self.connection.id
+
+    def send_text(self, data: bytes) -> bool:
+        """Frame a UTF-8 text message, to go out at the next flush; False if the client is gone.
+
+        Replies and broadcast notifications both come this way, so their
+        frames share one write per loop iteration.
+        """
+        if self.protocol.state is not State.OPEN or self._lost:
+            return False
+        self.protocol.send_text(data)
+        self._unflushed += len(data)
+        if self._unflushed >= FLUSH_AT:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+        return True
+
+    def flush(self) -> None:
+        """Write every frame framed since the last flush in one system call (one per reply was 27 % of the time)."""
+        self._flush_scheduled = False
+        self._unflushed = 0
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        chunks = self.protocol.data_to_send()
+        transport = self._transport
+        if not chunks or transport is None or self._lost:
+            return
+        if all(chunks):
+            transport.write(b"".join(chunks) if len(chunks) > 1 else chunks[0])
+            return
+        # An empty chunk is the end of the stream: half-close when possible (not TLS), as websockets does.
+        for chunk in chunks:
+            if chunk:
+                transport.write(chunk)
+            elif transport.can_write_eof():
+                try:
+                    transport.write_eof()
+                except Exception:  # noqa: BLE001  (the socket may be gone already; uvloop raises RuntimeError)
+                    pass
+            else:
+                transport.close()
+
+    async def wait_writable(self) -> None:
+        """Return once the client reads again (or the connection is gone)."""
+        if not self._paused or self._lost:
+            return
+        if self._writable is None:
+            self._writable = self._loop.create_future()
+        await self._writable
+
+    def _wake_writers(self) -> None:
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+
+    def pause_reading(self) -> None:
+        if self._transport is not None and not self._lost:
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._transport is not None and not self._lost:
+            self._transport.resume_reading()
+
+    # -- closing ------------------------------------------------------------------
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the closing handshake with a close code; the TCP connection ends when the client answers."""
+        self.flush()
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code, reason)
+            self._process_events()
+        elif self.protocol.state is State.CONNECTING:
+            self.abort()
+
+    def _fail(self, code: int, reason: str) -> None:
+        if self.protocol.state is State.OPEN:
+            self.protocol.fail(code, reason)
+            self._process_events()
+        if self.session is not None:
+            self.session.receive_eof()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once (unsent data is lost; the client sees 1006)."""
+        if self._transport is not None and not self._lost:
+            self._transport.abort()
+
+    async def wait_closed(self) -> None:
+        """Wait until the TCP connection is gone."""
+        await asyncio.shield(self._closed)
+
+    @property
+    def close_info(self) -> tuple[int | None, str]:
+        """The close code and reason that ended the connection, from whichever side closed first.
+
+        When the kernel closed (a bad frame: 1003, 1007, 1009; policy: 1008;
+        stopping: 1001) that is the code it sent, else the code it received;
+        1006 when the TCP connection ended without a close frame.
+        """
+        protocol = self.protocol
+        sent, rcvd = protocol.close_sent, protocol.close_rcvd
+        if sent is not None and (rcvd is None or not protocol.close_rcvd_then_sent):
+            return int(sent.code), sent.reason
+        if rcvd is not None:
+            return int(rcvd.code), rcvd.reason
+        return 1006, "connection lost without a close frame"
