@@ -100,8 +100,8 @@ def hooks_of_call(pm: pluggy.PluginManager, notification: bool, failed: bool) ->
 
     Hooks nobody implements are left out. ``on_notify`` counts for
     notifications only, ``on_method_error`` only when the method raised.
-    ``before_dispatch`` and ``find_method`` stop at the first plugin that
-    answers, so later plugins in their lists may not have run.
+    ``find_method`` stops at the first plugin that answers, so later
+    plugins in its list may not have run.
     """
     names = ["before_dispatch"]
     if notification:
