@@ -99,6 +99,20 @@ class PluginManager(pluggy.PluginManager):
             caller.name for plugin in self.get_plugins() for caller in self.get_hookcallers(plugin) or ()
         )
 
+    def register_while(self, enabled: bool, name: str, make: Callable[[], Any]) -> bool:
+        """Have ``make()`` registered as ``name`` while ``enabled``, else not; return whether that changed.
+
+        For a feature's per-message hooks, registered only while it is on,
+        so that off costs nothing per message.
+        """
+        if enabled and not self.has_plugin(name):
+            self.register(make(), name=name)
+            return True
+        if not enabled and self.has_plugin(name):
+            self.unregister(name=name)
+            return True
+        return False
+
     def call_each(self, name: str, kwargs_for: Callable[[str], dict[str, Any]]) -> list[Any]:
         """Call hook ``name`` one plugin at a time (pluggy's order), with ``kwargs_for(plugin_name)``.
 

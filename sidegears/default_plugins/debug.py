@@ -226,11 +226,10 @@ class Debug:
         if name != "debug":
             return
         pm = kernel.plugin_manager
-        if value and not pm.has_plugin(TRACER_NAME):
-            pm.register(CallTracer(kernel), name=TRACER_NAME)
+        if not pm.register_while(bool(value), TRACER_NAME, lambda: CallTracer(kernel)):
+            return
+        if value:
             self._stop_monitoring = pm.add_hookcall_monitoring(_hook_call_started, _hook_call_ended)
-        elif not value and pm.has_plugin(TRACER_NAME):
-            pm.unregister(name=TRACER_NAME)
-            if self._stop_monitoring is not None:
-                self._stop_monitoring()
-                self._stop_monitoring = None
+        elif self._stop_monitoring is not None:
+            self._stop_monitoring()
+            self._stop_monitoring = None

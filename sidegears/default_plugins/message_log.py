@@ -175,10 +175,5 @@ class MessageLog:
 
     @hookimpl
     def on_settings_changed(self, kernel: RPCKernel, name: str, value: Any) -> None:
-        if name != "basic_logging":
-            return
-        pm = kernel.plugin_manager
-        if value and not pm.has_plugin(WRITER_NAME):
-            pm.register(MessageWriter(kernel), name=WRITER_NAME)
-        elif not value and pm.has_plugin(WRITER_NAME):
-            pm.unregister(name=WRITER_NAME)
+        if name == "basic_logging":
+            kernel.plugin_manager.register_while(bool(value), WRITER_NAME, lambda: MessageWriter(kernel))
