@@ -31,6 +31,8 @@ __all__ = [
     "notification",
     "request",
     "encode_reply",
+    "MAX_NESTING",
+    "nesting_depth",
 ]
 
 
@@ -141,8 +143,32 @@ _encode_at_once = (
 )
 
 
+#: Levels of arrays and objects a message may have, in and out. Deeper input
+#: is -32700; a deeper result is -32603. Fixed well below what the
+#: interpreter's recursion can follow, so whatever is read can be answered.
+MAX_NESTING = 256
+
+
+def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """Levels of arrays and objects in ``value`` (a scalar is 0), counting no further than ``limit + 1``."""
+    depth = 0
+    level = [value]
+    while level and depth <= limit:
+        containers = [item for item in level if type(item) is list or type(item) is dict]
+        if not containers:
+            break
+        depth += 1
+        level = [child for item in containers for child in (item.values() if type(item) is dict else item)]
+    return depth
+
+
+def _too_deep(text: str, value: Any) -> bool:
+    # Each level takes at least two characters: short text needs no look.
+    return len(text) > 2 * MAX_NESTING and nesting_depth(value) > MAX_NESTING
+
+
 def decode(text: str | bytes) -> Any:
-    """Parse strict JSON text; raise :class:`ParseError` saying why it is not."""
+    """Parse strict JSON text; raise :class:`ParseError` saying why it is not (nested deeper than :data:`MAX_NESTING` included)."""
     if type(text) is str:
         try:
             value, end = _scan(text, 0)
@@ -150,22 +176,30 @@ def decode(text: str | bytes) -> Any:
             pass
         else:
             if end == len(text):
+                if _too_deep(text, value):
+                    raise ParseError(data=_NESTED)
                 return value
     try:
         if not isinstance(text, str):
             text = bytes(text).decode(json.detect_encoding(text))
         if text.startswith("\ufeff"):
             raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig)")
-        return _decoder.decode(text)
+        value = _decoder.decode(text)
     except (ValueError, RecursionError) as exc:
         # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError
         # comes from deeply nested arrays.
         raise ParseError(data=_describe_json_error(exc)) from None
+    if _too_deep(text, value):
+        raise ParseError(data=_NESTED)
+    return value
+
+
+_NESTED = f"JSON nested deeper than {MAX_NESTING} levels"
 
 
 def _describe_json_error(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
-        return "JSON nested too deeply"
+        return _NESTED
     return str(exc)[:200]
 
 
@@ -287,22 +321,32 @@ def request(msg_id: Any, method: str, params: Params = None) -> dict[str, Any]:
 
 
 def encode_reply(reply: dict[str, Any] | list[dict[str, Any]]) -> str:
-    """Encode a reply (or batch of replies); a result that is not JSON becomes -32603.
+    """Encode a reply (or batch of replies); a result that is not JSON, or nested too deeply, becomes -32603.
 
     The method already ran, so the client must still get an answer for its
     id: it gets an Internal error naming the reason instead of the result.
+    In a batch only the members that cannot be encoded are replaced.
     """
     try:
-        return encode(reply)
-    except (TypeError, ValueError):
-        if isinstance(reply, list):
-            return "[" + ",".join(encode_reply(item) for item in reply) + "]"
-        return encode(failure(reply.get("id"), _unencodable(reply)))
+        text = encode(reply)
+    except (TypeError, ValueError, RecursionError):
+        pass
+    else:
+        if not _too_deep(text, reply):
+            return text
+    if isinstance(reply, list):
+        return "[" + ",".join(encode_reply(item) for item in reply) + "]"
+    return encode(failure(reply.get("id"), _unencodable(reply)))
 
 
 def _unencodable(reply: dict[str, Any]) -> RPCError:
+    part = "result" if "result" in reply else "error data"
     try:
-        encode(reply.get("result"))
+        text = encode(reply.get("result"))
     except (TypeError, ValueError) as exc:
         return InternalError(data=f"result is not JSON: {exc}"[:300])
+    except RecursionError:
+        return InternalError(data=f"result nested deeper than {MAX_NESTING} levels")
+    if part == "result" and _too_deep(text, reply.get("result")):
+        return InternalError(data=f"result nested deeper than {MAX_NESTING} levels")
     return InternalError(data="error data is not JSON")

@@ -173,3 +173,30 @@ def test_specification_examples_parse(name, text, expected) -> None:
     else:
         assert isinstance(incoming.items[0], Request)
         assert incoming.items[0].is_notification == (expected is None)
+
+
+def test_nesting_limit_is_explicit_on_input() -> None:
+    """Valid JSON nested deeper than MAX_NESTING is -32700 saying so; MAX_NESTING levels parse."""
+    deepest = "[" * protocol.MAX_NESTING + "]" * protocol.MAX_NESTING
+    assert protocol.nesting_depth(protocol.decode(deepest)) == protocol.MAX_NESTING
+    for text in ("[" * 980 + "]" * 980, '{"a":' * 300 + "1" + "}" * 300):
+        incoming = protocol.parse_message(text)
+        assert incoming.error is not None and error_code(incoming.error) == ErrorCode.PARSE_ERROR
+        assert str(protocol.MAX_NESTING) in incoming.error["error"]["data"]
+
+
+def test_reply_nested_too_deeply_is_an_internal_error_for_that_member_only() -> None:
+    """A result deeper than MAX_NESTING (even one json cannot encode at all) is -32603 for its id; others stay."""
+    deep: list = []
+    for _ in range(2000):  # deeper than the encoder can recurse
+        deep = [deep]
+    batch = [protocol.success(1, deep), protocol.success(2, "fine"), protocol.success(3, [[[]]] * 2)]
+    replies = json.loads(protocol.encode_reply(batch))
+    assert [reply["id"] for reply in replies] == [1, 2, 3]
+    assert replies[0]["error"]["code"] == ErrorCode.INTERNAL_ERROR and "nested" in replies[0]["error"]["data"]
+    assert replies[1]["result"] == "fine" and replies[2]["result"] == [[[]]] * 2
+    shallow_enough: list = []
+    for _ in range(protocol.MAX_NESTING + 1):
+        shallow_enough = [shallow_enough]
+    reply = json.loads(protocol.encode_reply(protocol.success(7, shallow_enough)))
+    assert reply["error"]["code"] == ErrorCode.INTERNAL_ERROR  # the same limit as on input
