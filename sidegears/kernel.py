@@ -32,6 +32,11 @@ __all__ = ["RPCKernel", "rpc_method", "Limits", "CORE_OPTIONS"]
 
 MiB = 1024 * 1024
 
+#: Seconds a stop waits for cancelled calls to end, after stop_timeout.
+STOP_CANCEL_WAIT = 0.3
+#: Seconds a stop gives clients to answer its close frame (within stop_timeout + 1 s in all).
+STOP_CLOSE_WAIT = 0.6
+
 
 @dataclass
 class Limits:
@@ -404,20 +409,25 @@ class RPCKernel:
         await asyncio.shield(self._stopping)
 
     async def _shutdown(self) -> None:
+        # The whole stop fits in stop_timeout + 1 s, whatever the clients do:
+        # calls get stop_timeout, then are cancelled; closing handshakes get
+        # what is left of the second; then connections are dropped.
         assert self._server is not None
         server = self._server
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.stop_timeout
         if self._grace_timer is not None:
             self._grace_timer.cancel()
         server.close()  # stop listening; connections stay
-        # Calls still running, also those of clients already gone, and those
-        # started meanwhile (batch members, requests read during the wait).
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.limits.stop_timeout
+        for connection in list(self.connections):
+            if connection.session is not None:
+                connection.session.refuse_new_requests()
+        # Calls still running, also those of clients already gone.
         while tasks := self._call_tasks():
             if loop.time() >= deadline:
                 for task in tasks:
                     task.cancel()
-                await asyncio.wait(tasks, timeout=1.0)
+                await asyncio.wait(tasks, timeout=STOP_CANCEL_WAIT)
                 break
             await asyncio.wait(tasks, timeout=deadline - loop.time())
         transports = list(self.transports)
@@ -425,14 +435,14 @@ class RPCKernel:
             transport.close(CLOSE_GOING_AWAY, "kernel stopping")
         if transports:
             closing = [asyncio.ensure_future(transport.wait_closed()) for transport in transports]
-            _, late = await asyncio.wait(closing, timeout=CLOSE_TIMEOUT)
+            left = deadline + STOP_CLOSE_WAIT - loop.time()
+            _, late = await asyncio.wait(closing, timeout=max(0.05, min(left, STOP_CLOSE_WAIT)))
             for transport in transports:
                 transport.abort()  # a client that did not finish the closing handshake in time
             for waiter in late:
                 waiter.cancel()
         if self._background:
-            await asyncio.wait(set(self._background), timeout=self.limits.stop_timeout)
-        await server.wait_closed()
+            await asyncio.wait(set(self._background), timeout=STOP_CANCEL_WAIT)
         try:
             await settle(self.hook.on_shutdown(kernel=self))
         except Exception as exc:

@@ -202,6 +202,7 @@ class RPCSession:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._call_ids = itertools.count(1)
         self._done: asyncio.Future[None] | None = None
+        self._refusing = False  # the kernel is stopping: answer requests without running them
 
     # -- input (from the transport) --------------------------------------------
 
@@ -218,6 +219,14 @@ class RPCSession:
         """No more input will come (the client left, or the kernel closed the connection)."""
         self._input_ended = True
         self._fail_pending()
+        self._wake()
+
+    def refuse_new_requests(self) -> None:
+        """From now on answer every request with -32000 without running it (the kernel is stopping).
+
+        Calls already running go on; notifications are dropped (logged).
+        """
+        self._refusing = True
         self._wake()
 
     def _wake(self) -> None:
@@ -287,7 +296,7 @@ class RPCSession:
         sink = self.sink
         loop = asyncio.get_running_loop()
         while True:
-            if inbox and not self._saturated():
+            if inbox and (not self._saturated() or self._refusing):
                 waiting = self.receive(inbox.popleft())
                 if waiting is not None:
                     return waiting
@@ -326,6 +335,9 @@ class RPCSession:
         if incoming.error is not None:
             kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
             coro = self._send_error(incoming.error, started)
+        elif self._refusing:
+            self._refuse(incoming)
+            return None
         elif incoming.is_batch:
             coro = self._serve_batch(incoming.items, started)
         else:
@@ -342,6 +354,22 @@ class RPCSession:
         context = contextvars.copy_context()
         finished, waiting_on = _start(coro, context)
         return None if finished else (coro, context, waiting_on)
+
+    def _refuse(self, incoming: protocol.Incoming) -> None:
+        """Answer a message read while the kernel stops: requests get -32000, nothing runs."""
+        replies = []
+        for item in incoming.items:
+            if type(item) is Request:
+                if item.id is not NO_ID:
+                    error = RequestCancelled(data=f"the kernel is stopping: {item.method!r} was not started")
+                    replies.append(protocol.failure(item.id, error))
+            elif type(item) is Response:
+                self._resolve(item)
+            else:
+                replies.append(item)  # type: ignore[arg-type]  # a ready error reply
+        if replies:
+            self._write(protocol.encode(replies if incoming.is_batch else replies[0]), None)
+        self.kernel.log.info("request refused: the kernel is stopping", connection=self.connection.id, replies=len(replies))
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         """Run ``coro`` (batch members) in a task of its own, which a stop waits for and cancels."""
@@ -414,15 +442,22 @@ class RPCSession:
     # -- output ----------------------------------------------------------------
 
     async def _send(self, text: str, started: float | None) -> None:
+        sink = self.sink
+        # Flow control, before framing: while the client is not reading, the
+        # reply waits as a string in its task, not as a queued frame. A stop
+        # that cancels the wait still sends the reply.
+        try:
+            while sink.paused and sink.is_open:
+                await sink.wait_writable()
+        finally:
+            self._write(text, started)
+
+    def _write(self, text: str, started: float | None) -> None:
+        """Log a message going out and frame it now."""
         kernel = self.kernel
         if "log_message" in kernel.plugin_manager.implemented:
             log_message(kernel, self.connection, "out", text, started)
-        sink = self.sink
-        # Flow control, before framing: while the client is not reading, the
-        # reply waits as a string in its task, not as a queued frame.
-        while sink.paused and sink.is_open:
-            await sink.wait_writable()
-        if not sink.send_text(text.encode()):
+        if not self.sink.send_text(text.encode()):
             kernel.log.debug("reply not delivered: client gone", connection=self.connection.id)
 
     # -- kernel -> client calls ------------------------------------------------

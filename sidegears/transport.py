@@ -187,6 +187,10 @@ class WebSocketTransport(asyncio.Protocol):
                 self.session.receive_eof()
 
     def _text_received(self, text: str) -> None:
+        if self.protocol.state is not State.OPEN:
+            # After our close frame: the client sent this before it saw the close, which answers it.
+            self.kernel.log.debug("message after close dropped", connection=self.connection_id)
+            return
         if self.kernel.limits.idle_timeout is not None:
             self._schedule_idle_check()
         if self.session is None:
