@@ -177,6 +177,8 @@ class RPCKernel:
             raise ValueError("token must be a string of at least 16 characters, None (make one) or False (no token)")
         #: The per-launch secret clients must present (None when turned off with ``token=False``).
         self.token: str | None = token or None
+        if self.token:
+            logs.add_secret(self.token)
         self.compression = compression
         #: The TLS context of a ``wss://`` kernel, else None.
         self.ssl = ssl
@@ -185,7 +187,7 @@ class RPCKernel:
         self.max_workers = max_workers
         self.log_format = log_format
         self.log = logs.make_logger("sidegears.kernel", log_format)
-        self.websockets_logger = logging.getLogger("sidegears.websockets")
+        self.websockets_logger = logs.protected_logger("sidegears.websockets")
         self.debug = False
         self.basic_logging = False
         self.trim_log_values = False

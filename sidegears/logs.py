@@ -15,6 +15,11 @@ Levels:
 * INFO: kernel started or stopped, clients connected and disconnected,
   and every message in and out when message logging is on.
 * DEBUG: notifications for unknown methods, replies to clients that left.
+
+Secrets never reach a record: every kernel registers its token
+(:func:`add_secret`), and each SideGears logger carries a filter that
+replaces it with ``[secret]`` in the message and in any traceback, whatever
+the level.
 """
 
 from __future__ import annotations
@@ -22,11 +27,60 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from typing import Any
 
 import structlog
 
-__all__ = ["LOG_FORMAT_ENV_VAR", "make_logger", "ensure_handler"]
+__all__ = ["LOG_FORMAT_ENV_VAR", "REDACTED", "add_secret", "redact", "protected_logger", "make_logger", "ensure_handler"]
+
+#: What a secret is replaced with in log records.
+REDACTED = "[secret]"
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def add_secret(secret: str) -> None:
+    """Never let ``secret`` (a kernel's token) appear in a SideGears log record."""
+    with _secrets_lock:
+        _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by :data:`REDACTED`."""
+    for secret in tuple(_secrets):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces registered secrets in a record's message and traceback before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _secrets:
+            return True
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+_redact_filter = RedactSecrets()
+
+
+def protected_logger(name: str) -> logging.Logger:
+    """The stdlib logger ``name``, with the filter that keeps secrets out of its records."""
+    logger = logging.getLogger(name)
+    if _redact_filter not in logger.filters:
+        logger.addFilter(_redact_filter)
+    return logger
 
 LOG_FORMAT_ENV_VAR = "SIDEGEARS_LOG_FORMAT"
 
@@ -49,7 +103,7 @@ def make_logger(name: str, log_format: str | None = None, **context: Any) -> Any
         _renderer(log_format),
     ]
     return structlog.wrap_logger(
-        logging.getLogger(name),
+        protected_logger(name),
         wrapper_class=structlog.stdlib.BoundLogger,
         processors=processors,
         cache_logger_on_first_use=False,

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..hookspecs import hookimpl
+from ..logs import protected_logger
 
 if TYPE_CHECKING:
     from ..kernel import RPCKernel
@@ -109,7 +110,7 @@ _COMPAT = {
 }
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "msedge")
 
-log = logging.getLogger("sidegears.browser")
+log = protected_logger("sidegears.browser")
 
 
 

@@ -132,7 +132,7 @@ class CallTracer:
 
     def __init__(self, kernel: RPCKernel) -> None:
         self.log = make_logger(LOGGER_NAME, kernel.log_format)
-        self.stdlib_logger = logging.getLogger(LOGGER_NAME)
+        self.stdlib_logger = logging.getLogger(LOGGER_NAME)  # protected by make_logger above
 
     @hookimpl(tryfirst=True)
     def before_dispatch(self, message: Request) -> None:
