@@ -355,6 +355,7 @@ class RPCKernel:
                 raise RuntimeError("launch= needs the 'browser' plugin, which is blocked")
             self.options["launch"] = launch
         loop = self.loop = asyncio.get_running_loop()
+        logs.install_stderr_writer()
         self.close_on_disconnect = close_on_disconnect
         self._stopped.clear()
         self._stopped_async = asyncio.Event()

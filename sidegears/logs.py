@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
 from typing import Any
 
 import structlog
 
-__all__ = ["LOG_FORMAT_ENV_VAR", "REDACTED", "add_secret", "redact", "protected_logger", "make_logger", "ensure_handler"]
+__all__ = ["LOG_FORMAT_ENV_VAR", "REDACTED", "add_secret", "redact", "protected_logger", "make_logger", "ensure_handler", "install_stderr_writer", "StderrWriter"]
 
 #: What a secret is replaced with in log records.
 REDACTED = "[secret]"
@@ -110,6 +111,65 @@ def make_logger(name: str, log_format: str | None = None, **context: Any) -> Any
     ).bind(**context)
 
 
+#: Log lines waiting for the stderr writer thread at most; beyond, lines are dropped and counted.
+STDERR_QUEUE_LINES = 1000
+
+
+class StderrWriter(logging.Handler):
+    """Writes records to stderr from a daemon thread, so the kernel's loop never waits on stderr.
+
+    A GUI launcher may give the app a stderr pipe that nobody reads: a
+    blocking write there would freeze every connection. Lines wait in a
+    bounded queue instead; when it is full they are dropped, and the writer
+    says how many before its next line. It stays silent while the root
+    logger has handlers of its own (the application configured logging:
+    its handlers get the records).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        self.lines: queue.Queue[str] = queue.Queue(STDERR_QUEUE_LINES)
+        self.dropped = 0
+        self._dropped_lock = threading.Lock()
+        threading.Thread(target=self._write_lines, name="sidegears-stderr", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if logging.getLogger().handlers:
+            return
+        try:
+            self.lines.put_nowait(self.format(record))
+        except queue.Full:
+            with self._dropped_lock:
+                self.dropped += 1
+        except Exception:  # noqa: BLE001  (a record that cannot be formatted: as logging.Handler does)
+            self.handleError(record)
+
+    def _write_lines(self) -> None:
+        while True:
+            line = self.lines.get()
+            with self._dropped_lock:
+                dropped, self.dropped = self.dropped, 0
+            try:
+                if dropped:
+                    sys.stderr.write(f"sidegears: {dropped} log lines dropped (stderr was not read fast enough)\n")
+                sys.stderr.write(line + "\n")
+                sys.stderr.flush()
+            except Exception:  # noqa: BLE001  (stderr closed: nothing left to tell)
+                pass
+
+
+def install_stderr_writer() -> None:
+    """Show ``sidegears`` WARNING and ERROR records on stderr, without blocking, when the application set up no logging.
+
+    Without it Python's last-resort handler would write them synchronously
+    on the kernel's loop.
+    """
+    logger = logging.getLogger("sidegears")
+    if not logger.handlers and not logging.getLogger().handlers:
+        logger.addHandler(StderrWriter())
+
+
 def ensure_handler(level: int = logging.INFO) -> None:
     """Make ``sidegears`` log records visible on stderr when the application set up nothing.
 
@@ -123,7 +183,4 @@ def ensure_handler(level: int = logging.INFO) -> None:
     logger = logging.getLogger("sidegears")
     if logger.level == logging.NOTSET or logger.level > level:
         logger.setLevel(level)
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
+    install_stderr_writer()

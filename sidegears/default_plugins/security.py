@@ -37,6 +37,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+import time
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -107,10 +108,43 @@ def _cookie_token(kernel: RPCKernel, request: Any) -> str | None:
     return morsel.value if morsel is not None else None
 
 
-def _refuse(kernel: RPCKernel, websocket: Any, request: Any, why: str, **details: Any) -> Response:
-    kernel.log.warning(
-        "refused a request", why=why, path=urlsplit(request.path).path[:200], remote=websocket.remote_address, **details
-    )
+#: Refusals logged per remote host in one :data:`REFUSAL_LOG_WINDOW`; the rest are counted, and the count is logged with the next line.
+REFUSAL_LOGS_PER_WINDOW = 5
+REFUSAL_LOG_WINDOW = 10.0
+
+
+class RefusalLog:
+    """Rate-limits the refusal warnings per remote host, so a flood of bad handshakes cannot flood the log."""
+
+    def __init__(self) -> None:
+        self._hosts: dict[Any, list[float]] = {}  # host -> [window start, lines logged, lines suppressed]
+
+    def allow(self, host: Any) -> int | None:
+        """The number of refusals suppressed before this one if it may be logged, else None (counted)."""
+        now = time.monotonic()
+        entry = self._hosts.get(host)
+        if entry is None or now - entry[0] >= REFUSAL_LOG_WINDOW:
+            if len(self._hosts) > 4096:  # many hosts: forget the old windows
+                self._hosts = {h: e for h, e in self._hosts.items() if now - e[0] < REFUSAL_LOG_WINDOW}
+            suppressed = 0 if entry is None else int(entry[2])
+            self._hosts[host] = [now, 1, 0]
+            return suppressed
+        if entry[1] < REFUSAL_LOGS_PER_WINDOW:
+            entry[1] += 1
+            return 0
+        entry[2] += 1
+        return None
+
+
+def _refuse(security: Security, kernel: RPCKernel, websocket: Any, request: Any, why: str, **details: Any) -> Response:
+    remote = websocket.remote_address
+    suppressed = security.refusals.allow(remote[0] if isinstance(remote, tuple) and remote else remote)
+    if suppressed is not None:
+        if suppressed:
+            details["suppressed_before"] = suppressed
+        kernel.log.warning(
+            "refused a request", why=why, path=urlsplit(request.path).path[:200], remote=remote, **details
+        )
     return forbidden(why)
 
 
@@ -120,6 +154,7 @@ class Security:
     def __init__(self) -> None:
         self._launch_codes: set[str] = set()
         self._lock = threading.Lock()  # launch_url may be asked from any thread
+        self.refusals = RefusalLog()
 
     @hookimpl
     def register_options(self, register: Any) -> None:
@@ -149,12 +184,12 @@ class Security:
     @hookimpl(tryfirst=True)
     def process_http_request(self, kernel: RPCKernel, websocket: Any, request: Any) -> Response | None:
         if kernel.options["check_host"] and request.headers.get("Host", "") not in _allowed_hosts(kernel):
-            return _refuse(kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
+            return _refuse(self, kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
         upgrade = is_upgrade(request)
         if upgrade:
             origin = request.headers.get("Origin")
             if origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel):
-                return _refuse(kernel, websocket, request, "origin not allowed", origin=origin[:200])
+                return _refuse(self, kernel, websocket, request, "origin not allowed", origin=origin[:200])
         token = kernel.token
         if token is None:
             return None
@@ -171,7 +206,7 @@ class Security:
             return _redirect_setting_cookie(kernel, request)
         if from_query is None and _same_secret(_cookie_token(kernel, request), token):
             return None
-        return _refuse(kernel, websocket, request, "token missing or wrong", token_given=from_query is not None)
+        return _refuse(self, kernel, websocket, request, "token missing or wrong", token_given=from_query is not None)
 
 
 def _redirect_setting_cookie(kernel: RPCKernel, request: Any) -> Response:
