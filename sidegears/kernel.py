@@ -45,15 +45,18 @@ class Limits:
     ``max_message_size``: bytes in one incoming message; bigger closes with 1009.
     ``max_in_flight``: messages (requests, batches) waiting at once per
     connection; beyond it the kernel stops reading that socket until one
-    finishes (back-pressure). Calls that finish without waiting never count,
-    nor do calls waiting for the client's answer to ``connection.call()``.
+    finishes (back-pressure). Calls that finish without waiting never count;
+    calls waiting for the client's answer to ``connection.call()`` do, but
+    while one waits the kernel reads on to hear that answer, holding the
+    client's requests (at most ``max_in_flight`` of them, at most
+    ``max_message_size`` bytes) until there is room.
     ``max_batch``: members in one batch; a longer batch gets -32600.
     ``max_send_buffer``: bytes of notifications queued for a client that is
     not reading; beyond it the client is dropped (its connection aborted: it
     sees 1006) instead of growing the kernel's memory. Replies need no such
-    bound: a reply waits until the client reads, and at most
-    ``max_in_flight`` messages (each a request, or a batch of up to
-    ``max_batch`` members) wait per connection.
+    bound: as soon as a client stops reading what the kernel sends (its
+    socket is full), the kernel stops reading that client's requests, so
+    unread replies cannot pile up.
     ``open_timeout``: seconds for the opening handshake.
     ``idle_timeout``: seconds without a message (and no call in flight) after
     which a client is closed with 1001; None (the default) keeps idle

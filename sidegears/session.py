@@ -193,12 +193,14 @@ class RPCSession:
         self.tasks: set[asyncio.Task[Any]] = set()
         self._max_in_flight = kernel.limits.max_in_flight
         self._max_batch = kernel.limits.max_batch
+        self._max_parked_bytes = kernel.limits.max_message_size
         self._inbox: deque[str] = deque()
         self._input_ended = False
         self._wakeup: asyncio.Future[None] | None = None  # set while reading waits for input or room
         self._in_flight = 0  # messages (requests, batches) waiting: what back-pressure counts
-        self._asking_client = 0  # kernel -> client calls waiting for their answer
+        self._inbox_bytes = 0
         self._reading_paused = False
+        self._output_blocked = False  # the client does not read what we send (flow control)
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._call_ids = itertools.count(1)
         self._done: asyncio.Future[None] | None = None
@@ -208,12 +210,52 @@ class RPCSession:
 
     def receive_text(self, text: str) -> None:
         """One complete text message arrived."""
+        if self._pending and self._in_flight >= self._max_in_flight and self._take_response(text):
+            return
         self._inbox.append(text)
+        self._inbox_bytes += len(text)
         self._wake()
-        if self._saturated() and not self._reading_paused:
-            # Back-pressure: a flood of slow requests waits in the client's socket, not our memory.
+        if self._reading_paused or self._output_blocked or self._in_flight >= self._max_in_flight:
+            self._update_reading()
+
+    def output_paused(self, paused: bool) -> None:
+        """The client stopped (True) or resumed (False) reading what is sent to it: stop or resume reading from it.
+
+        A client that does not read its replies gets no more requests
+        served, so unread replies cannot pile up in the kernel.
+        """
+        self._output_blocked = paused
+        self._update_reading()
+
+    def _should_read(self) -> bool:
+        if self._output_blocked:
+            return False
+        if self._in_flight < self._max_in_flight:
+            return True
+        # Full: read on only to hear the client's answers to the kernel's own
+        # calls (one of those may be what holds the room), parking its
+        # requests meanwhile, up to a bound.
+        return bool(self._pending) and len(self._inbox) < self._max_in_flight and self._inbox_bytes < self._max_parked_bytes
+
+    def _update_reading(self) -> None:
+        """Back-pressure: stop reading the socket (the client's data waits in it, not in our memory) or read again."""
+        read = self._should_read()
+        if read and self._reading_paused:
+            self._reading_paused = False
+            self.sink.resume_reading()
+        elif not read and not self._reading_paused:
             self._reading_paused = True
             self.sink.pause_reading()
+
+    def _take_response(self, text: str) -> bool:
+        """Resolve a kernel->client call from ``text`` at once, if that is what it is (True)."""
+        incoming = protocol.parse_message(text, self._max_batch)
+        if incoming.error is not None or incoming.is_batch or type(incoming.items[0]) is not Response:
+            return False
+        if "log_message" in self.kernel.plugin_manager.implemented:
+            log_message(self.kernel, self.connection, "in", text, None)
+        self._resolve(incoming.items[0])  # type: ignore[arg-type]
+        return True
 
     def receive_eof(self) -> None:
         """No more input will come (the client left, or the kernel closed the connection)."""
@@ -235,7 +277,7 @@ class RPCSession:
             wakeup.set_result(None)
 
     def _saturated(self) -> bool:
-        return self._in_flight - self._asking_client >= self._max_in_flight
+        return self._in_flight >= self._max_in_flight
 
     @property
     def in_flight(self) -> int:
@@ -286,9 +328,8 @@ class RPCSession:
     def _room_freed(self) -> None:
         if not self._saturated():
             self._wake()
-            if self._reading_paused:
-                self._reading_paused = False
-                self.sink.resume_reading()
+        if self._reading_paused:
+            self._update_reading()
 
     async def _serve_until_waiting(self) -> _Waiting | None:
         """Serve messages until input ends (None) or one has to wait (what _resume needs to finish it)."""
@@ -297,7 +338,9 @@ class RPCSession:
         loop = asyncio.get_running_loop()
         while True:
             if inbox and (not self._saturated() or self._refusing):
-                waiting = self.receive(inbox.popleft())
+                text = inbox.popleft()
+                self._inbox_bytes -= len(text)
+                waiting = self.receive(text)
                 if waiting is not None:
                     return waiting
                 continue
@@ -467,10 +510,8 @@ class RPCSession:
         msg_id = next(self._call_ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
-        # A call waiting for the client's answer does not count against
-        # max_in_flight: reading must go on, or the answer would never come.
-        self._asking_client += 1
-        self._room_freed()
+        if self._reading_paused:
+            self._update_reading()  # the answer must be read, even while requests wait
         try:
             if self._input_ended:
                 raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was sent")
@@ -479,7 +520,6 @@ class RPCSession:
                 raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was answered")
             return await asyncio.wait_for(future, timeout)
         finally:
-            self._asking_client -= 1
             self._pending.pop(msg_id, None)
 
     def _resolve(self, response: Response) -> None:

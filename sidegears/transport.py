@@ -127,10 +127,14 @@ class WebSocketTransport(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        if self.session is not None:
+            self.session.output_paused(True)
 
     def resume_writing(self) -> None:
         self._paused = False
         self._wake_writers()
+        if self.session is not None:
+            self.session.output_paused(False)
 
     # -- incoming -----------------------------------------------------------------
 
