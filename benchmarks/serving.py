@@ -163,8 +163,10 @@ class ServerProcess:
     closing its standard input, then SIGTERM, then SIGKILL.
     """
 
-    def __init__(self, module: str, *options: str, label: str | None = None) -> None:
+    def __init__(self, module: str, *options: str, label: str | None = None, root: Path = REPO_ROOT) -> None:
         self.module = module
+        #: The checkout the server runs from (working directory, first on PYTHONPATH).
+        self.root = root
         self.options = list(options)
         self.label = label or module
         self.port: int | None = None
@@ -183,11 +185,11 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start the server and wait until it prints ``READY <port>``."""
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+            [str(self.root), os.environ.get("PYTHONPATH", "")]
         ).rstrip(os.pathsep))
         self._process = subprocess.Popen(
             [sys.executable, "-m", f"benchmarks.{self.module}", "--port", "0", *self.options],
-            cwd=REPO_ROOT,
+            cwd=self.root,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
