@@ -20,6 +20,7 @@ from .connection import Connection, current_connection
 from .plugins import PluginManager, settle
 from .registry import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
 from .session import log_message
+from .threads import MethodThreads
 from .transport import (
     CLOSE_GOING_AWAY,
     CLOSE_INTERNAL_ERROR,
@@ -81,7 +82,7 @@ class Limits:
 CORE_OPTIONS = frozenset(
     {field.name for field in fields(Limits)}
     | {"compression", "ssl", "token", "block_plugins", "load_entry_points", "log_format"}
-    | {"reconnect_grace", "event_loop", "max_workers"}
+    | {"reconnect_grace", "event_loop", "max_workers", "max_workers_per_connection"}
 )
 
 
@@ -123,7 +124,10 @@ class RPCKernel:
     waits for a client to come back (a page reload) before stopping;
     ``event_loop`` (``"auto"``: uvloop if installed, ``"uvloop"`` or
     ``"asyncio"``) for the thread of :meth:`start`; ``max_workers``, threads
-    for plain (non-async) methods.
+    for plain (non-async) methods (daemon threads: a method stuck in one
+    never keeps the process alive); ``max_workers_per_connection``, how many
+    of them one connection's calls may hold at once (default a quarter of
+    ``max_workers``), so one client cannot starve the others.
 
     Plugin options: the names plugins declare with the ``register_options``
     hook (the bundled ones: ``static_dir``; ``allowed_origins``,
@@ -157,6 +161,7 @@ class RPCKernel:
         reconnect_grace: float = 3.0,
         event_loop: str = "auto",
         max_workers: int = 32,
+        max_workers_per_connection: int | None = None,
         **plugin_options: Any,
     ) -> None:
         self.limits = Limits(
@@ -188,6 +193,8 @@ class RPCKernel:
         self.reconnect_grace = reconnect_grace
         self.event_loop = event_loop
         self.max_workers = max_workers
+        #: Threads one connection's plain methods may hold at once, so one client cannot starve the others.
+        self.max_workers_per_connection = max_workers_per_connection or max(1, max_workers // 4)
         self.log_format = log_format
         self.log = logs.make_logger("sidegears.kernel", log_format)
         self.websockets_logger = logs.protected_logger("sidegears.websockets")
@@ -218,7 +225,7 @@ class RPCKernel:
         #: Plugin options: every name declared by ``register_options``, with the value given or its default.
         self.options: dict[str, Any] = self._plugin_options(plugin_options)
         #: The threads plain (non-async) methods run in.
-        self.executor = _method_executor(max_workers)
+        self.executor: concurrent.futures.Executor = _method_executor(max_workers)
 
     def _plugin_options(self, given: dict[str, Any]) -> dict[str, Any]:
         declared = self.plugin_manager.declared_options(reserved=CORE_OPTIONS)
@@ -699,9 +706,9 @@ class RPCKernel:
             asyncio.ensure_future(self.astop())
 
 
-def _method_executor(max_workers: int) -> concurrent.futures.ThreadPoolExecutor:
+def _method_executor(max_workers: int) -> MethodThreads:
     """The threads plain (non-async) methods run in."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sidegears-method")
+    return MethodThreads(max_workers)
 
 
 def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:

@@ -194,6 +194,7 @@ class RPCSession:
         self._max_in_flight = kernel.limits.max_in_flight
         self._max_batch = kernel.limits.max_batch
         self._max_parked_bytes = kernel.limits.max_message_size
+        self._thread_share = asyncio.Semaphore(kernel.max_workers_per_connection)
         self._inbox: deque[str] = deque()
         self._input_ended = False
         self._wakeup: asyncio.Future[None] | None = None  # set while reading waits for input or room
@@ -635,9 +636,10 @@ class RPCSession:
     async def _in_thread(self, method: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         """Run a plain method in a worker thread (awaiting what it returns, should that be awaitable)."""
         context = contextvars.copy_context()  # so current_connection() works in the thread
-        result = await asyncio.get_running_loop().run_in_executor(
-            self.kernel.executor, functools.partial(context.run, method, *args, **kwargs)
-        )
+        async with self._thread_share:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self.kernel.executor, functools.partial(context.run, method, *args, **kwargs)
+            )
         if inspect.isawaitable(result):
             result = await result
         return result
