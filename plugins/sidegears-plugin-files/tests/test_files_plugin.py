@@ -160,6 +160,13 @@ async def test_not_found(rpc: RPCTestClient) -> None:
         assert (error.code, error.message) == (FilesErrorCode.NOT_FOUND, "Not found")
 
 
+async def test_overlong_name_is_not_found(rpc: RPCTestClient) -> None:
+    """A 300-character name (longer than the file system allows) gets NotFound from every method, not -32603."""
+    for method in ("files.read_text", "files.stat", "files.list"):
+        error = await call_error(rpc, method, ["n" * 300])
+        assert error.code == FilesErrorCode.NOT_FOUND
+
+
 async def test_list_of_a_file_is_not_a_directory(rpc: RPCTestClient) -> None:
     """files.list on a file gets NotADirectory."""
     error = await call_error(rpc, "files.list", ["notes.txt"])
@@ -195,7 +202,9 @@ async def test_max_bytes_from_the_client(rpc: RPCTestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [[42], ["notes.txt", "no-such-codec"], {"path": "notes.txt", "max_bytes": -1}, ["a\x00b"]]
+    "params",
+    [[42], ["notes.txt", "no-such-codec"], ["notes.txt", "rot13"], ["notes.txt", "zlib"],
+     {"path": "notes.txt", "max_bytes": -1}, ["a\x00b"]],
 )
 async def test_bad_params(rpc: RPCTestClient, params: Any) -> None:
     """Params of the wrong type or value get the standard Invalid params error."""

@@ -114,9 +114,13 @@ class FileBrowser:
                 raise InvalidParams("max_bytes must be a non-negative integer", {"max_bytes": max_bytes})
             limit = min(limit, max_bytes)
         try:
-            codecs.lookup(encoding)
+            # A text encoding: codecs such as rot13 or zlib turn bytes into bytes or text into text.
+            # (Empty input would not be looked up at all.)
+            b"x".decode(encoding)
+        except UnicodeDecodeError:
+            pass  # a text encoding, for which one byte alone is not valid (utf-16...)
         except (LookupError, TypeError):
-            raise InvalidParams(f"unknown encoding {encoding!r}", {"encoding": encoding}) from None
+            raise InvalidParams(f"unknown text encoding {encoding!r}", {"encoding": encoding}) from None
         target = self.resolve(path)
         with _os_errors(path):
             # Refuse pipes and devices before opening: opening a FIFO would block a worker thread.
@@ -148,8 +152,8 @@ class FileBrowser:
             raise PathOutsideRoot(path, "Path outside root: absolute paths are not allowed")
         try:
             resolved = (self.root / relative).resolve()
-        except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
-            raise NotFound(path, f"Not found: {exc}") from None
+        except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before Python 3.13), a name too long
+            raise NotFound(path, f"Not found: {getattr(exc, 'strerror', None) or exc}") from None
         if not resolved.is_relative_to(self.root):
             raise PathOutsideRoot(path)
         return resolved
@@ -192,3 +196,5 @@ def _os_errors(path: str) -> Iterator[None]:
         raise NotAFile(path) from None
     except PermissionError:
         raise PermissionDenied(path) from None
+    except OSError as exc:  # a name too long, a path too deep, an I/O error: the client gets NotFound, not a traceback
+        raise NotFound(path, f"Not found: {exc.strerror or exc}") from None
