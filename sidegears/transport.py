@@ -50,6 +50,14 @@ CLOSE_INTERNAL_ERROR = 1011
 #: and client take turns (0.94 of the baseline), 1 KiB lets them overlap (1.6).
 FLUSH_AT = 1024
 
+#: Headers every plain HTTP answer of the kernel carries (pages, errors, redirects): no other
+#: origin may frame its pages (clickjacking) or load its files with <script>/<img>.
+HTTP_SECURITY_HEADERS = (
+    ("Content-Security-Policy", "frame-ancestors 'self'"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+
 #: Seconds to wait for the client's side of a closing handshake before dropping the TCP connection.
 CLOSE_TIMEOUT = 10.0
 
@@ -226,6 +234,10 @@ class WebSocketTransport(asyncio.Protocol):
             return
         if response is None:
             response = self.protocol.accept(request)
+        if response.status_code != 101:
+            for name, value in HTTP_SECURITY_HEADERS:
+                if name not in response.headers:
+                    response.headers[name] = value
         self.protocol.send_response(response)
         self._write_pending()
         if response.status_code != 101:

@@ -24,9 +24,9 @@ class Reply(NamedTuple):
     body: bytes
 
 
-def raw_get(port: int, target: str, headers: dict[str, str] | None = None) -> Reply:
-    """Send ``GET target`` byte for byte (no client-side normalisation) and read the whole reply."""
-    lines = [f"GET {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+def raw_get(port: int, target: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+    """Send ``GET target`` (or ``method``) byte for byte (no client-side normalisation) and read the whole reply."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
@@ -235,3 +235,57 @@ def test_token_guards_files_but_not_bundles(guarded: RPCKernel) -> None:
     for target in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%5csecret.txt", "/link-out"):
         reply = raw_get(port, target, cookie)
         assert reply.status in (403, 404) and SECRET.encode() not in reply.body, target
+
+
+def test_hidden_names_and_files_as_folders_are_not_found(tree: Path, site_port: int) -> None:
+    """/.env, /.git/config and /app.js/ are 404 like a missing file; /app.js itself is served."""
+    site = tree / "site"
+    (site / ".env").write_text(SECRET)
+    (site / ".git").mkdir(exist_ok=True)
+    (site / ".git" / "config").write_text(SECRET)
+    for path in ("/.env", "/.git/config", "/%2Eenv", "/sub/../.env", "/app.js/"):
+        reply = raw_get(site_port, path)
+        assert reply.status == 404 and SECRET.encode() not in reply.body, path
+    assert raw_get(site_port, "/app.js") == (200, raw_get(site_port, "/app.js").headers, b"console.log(1)")
+
+
+def test_head_has_headers_only_and_other_methods_get_405(site_port: int) -> None:
+    """HEAD gets the GET's status and Content-Length without a body; POST gets 405 with Allow."""
+    full = raw_get(site_port, "/notes.txt")
+    head = raw_get(site_port, "/notes.txt", method="HEAD")
+    assert head.status == 200 and head.body == b"" and head.headers["content-length"] == str(len(full.body))
+    posted = raw_get(site_port, "/notes.txt", method="POST")
+    assert posted.status == 405 and posted.headers["allow"] == "GET, HEAD"
+
+
+def test_every_answer_forbids_framing_and_cross_origin_loads(guarded: RPCKernel) -> None:
+    """Pages, 404s, 403s, redirects and the 426 for a plain GET all forbid framing and cross-origin loads."""
+    port = guarded.port
+    assert port is not None
+    token = f"?token={guarded.token}"
+    cookie = {"Cookie": f"sidegears_token_{port}={guarded.token}"}
+    targets = {f"/{token}": 302, "/": 403, "/missing": 404, "/sidegears.js": 200}
+    for target, status in targets.items():
+        reply = raw_get(port, target, headers=cookie if status == 404 else None)
+        assert reply.status == status, target
+        assert reply.headers["content-security-policy"] == "frame-ancestors 'self'", target
+        assert reply.headers["x-frame-options"] == "SAMEORIGIN"
+        assert reply.headers["cross-origin-resource-policy"] == "same-origin"
+
+
+def test_duplicate_host_or_origin_is_400_not_500(site_port: int) -> None:
+    """Two Host or two Origin headers get 400 (logged at INFO), not a 500 with a traceback."""
+    for name in ("Host", "Origin"):
+        lines = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{site_port}\r\n{name}: http://a.example\r\n{name}: http://b.example\r\n"
+        with socket.create_connection(("127.0.0.1", site_port), timeout=5) as sock:
+            sock.sendall((lines + "Connection: close\r\n\r\n").encode())
+            status_line = sock.recv(65536).split(b"\r\n", 1)[0]
+        assert status_line.split()[1] == b"400", name
+
+
+def test_token_trade_redirects_only_to_the_kernels_own_path(guarded: RPCKernel) -> None:
+    """A path like /\\evil.example or //evil.example with the token redirects to /, never elsewhere."""
+    assert guarded.port is not None
+    for path in ("/\\evil.example", "//evil.example"):
+        reply = raw_get(guarded.port, f"{path}?token={guarded.token}")
+        assert reply.status == 302 and reply.headers["location"] == "/", path

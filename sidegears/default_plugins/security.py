@@ -136,16 +136,20 @@ class RefusalLog:
         return None
 
 
-def _refuse(security: Security, kernel: RPCKernel, websocket: Any, request: Any, why: str, **details: Any) -> Response:
+def _refuse(
+    security: Security, kernel: RPCKernel, websocket: Any, request: Any, why: str, status: int = 403, **details: Any
+) -> Response:
     remote = websocket.remote_address
     suppressed = security.refusals.allow(remote[0] if isinstance(remote, tuple) and remote else remote)
     if suppressed is not None:
         if suppressed:
             details["suppressed_before"] = suppressed
-        kernel.log.warning(
-            "refused a request", why=why, path=urlsplit(request.path).path[:200], remote=remote, **details
-        )
-    return forbidden(why)
+        # A malformed request is the client's bug, not an attack on the kernel: INFO.
+        log = kernel.log.warning if status == 403 else kernel.log.info
+        log("refused a request", why=why, path=urlsplit(request.path).path[:200], remote=remote, **details)
+    if status == 403:
+        return forbidden(why)
+    return http_response(status, f"{status} Bad Request: {why}\n".encode(), "text/plain; charset=utf-8")
 
 
 class Security:
@@ -183,6 +187,9 @@ class Security:
 
     @hookimpl(tryfirst=True)
     def process_http_request(self, kernel: RPCKernel, websocket: Any, request: Any) -> Response | None:
+        for name in ("Host", "Origin", "Upgrade"):
+            if len(request.headers.get_all(name)) > 1:
+                return _refuse(self, kernel, websocket, request, f"more than one {name} header", status=400)
         if kernel.options["check_host"] and request.headers.get("Host", "") not in _allowed_hosts(kernel):
             return _refuse(self, kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
         upgrade = is_upgrade(request)
@@ -213,7 +220,10 @@ def _redirect_setting_cookie(kernel: RPCKernel, request: Any) -> Response:
     """Trade the token in a page's URL for a cookie, so it leaves the address bar and history."""
     parts = urlsplit(request.path)
     query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items() if k not in ("token", "launch")}
-    location = parts.path + ("?" + urlencode(query, doseq=True) if query else "")
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        path = "/"  # only ever the kernel's own path: "//x" or "/\\x" would send the browser elsewhere
+    location = path + ("?" + urlencode(query, doseq=True) if query else "")
     cookie = f"{cookie_name(kernel)}={kernel.token}; Path=/; HttpOnly; SameSite=Strict"
     return http_response(
         302, b"", "text/plain; charset=utf-8", [("Location", location or "/"), ("Set-Cookie", cookie)]

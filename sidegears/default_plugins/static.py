@@ -4,8 +4,11 @@
   ``/sidegears-plugin.esm.js``: the JavaScript client shipped in the wheel.
 * Everything else from ``RPCKernel(static_dir=...)``, with ``index.html`` for
   ``/`` and for a folder. No directory listings; a path that leaves the
-  folder (``..``, encoded forms, absolute paths, symlinks pointing out) is
-  404, the same as a missing file, so nothing outside is revealed.
+  folder (``..``, encoded forms, absolute paths, symlinks pointing out), a
+  hidden name (any part starting with ``.``: ``/.env``, ``/.git/config``) and
+  a file asked for as a folder (``/app.js/``) are 404, the same as a missing
+  file, so nothing outside is revealed.
+* ``GET`` and ``HEAD`` (the headers alone); other methods get 405.
 
 Websocket handshakes are left alone; a request nobody serves falls through
 to websockets' own 426 "Upgrade Required".
@@ -43,7 +46,7 @@ _TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".map": "application/json",
 }
-_REASONS = {200: "OK", 302: "Found", 403: "Forbidden", 404: "Not Found"}
+_REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
 
 
 def content_type(path: Path) -> str:
@@ -55,8 +58,10 @@ def content_type(path: Path) -> str:
     return guessed or "application/octet-stream"
 
 
-def http_response(status: int, body: bytes, content_type: str, extra: list[tuple[str, str]] | None = None) -> Response:
-    """A complete HTTP response for a plain GET."""
+def http_response(
+    status: int, body: bytes, content_type: str, extra: list[tuple[str, str]] | None = None, *, head: bool = False
+) -> Response:
+    """A complete HTTP response for a plain GET (``head``: the same headers without the body)."""
     headers = Headers(
         [
             ("Content-Type", content_type),
@@ -67,7 +72,7 @@ def http_response(status: int, body: bytes, content_type: str, extra: list[tuple
         ]
         + (extra or [])
     )
-    return Response(status, _REASONS.get(status, ""), headers, body)
+    return Response(status, _REASONS.get(status, ""), headers, b"" if head else body)
 
 
 def not_found() -> Response:
@@ -80,8 +85,8 @@ def resolve_path(root: Path, url_path: str) -> Path | None:
     if "\x00" in path or "\\" in path:
         return None
     parts = [part for part in path.split("/") if part not in ("", ".")]
-    if any(part == ".." for part in parts):
-        return None
+    if any(part.startswith(".") for part in parts):
+        return None  # "..", and hidden names: .env, .git/...
     normalized = posixpath.join(*parts) if parts else ""
     root = root.resolve()
     candidate = (root / normalized).resolve()
@@ -93,12 +98,14 @@ def resolve_path(root: Path, url_path: str) -> Path | None:
             return None
     if not candidate.is_file():
         return None
+    if path.endswith("/") and candidate.name != "index.html":
+        return None  # a file asked for as a folder
     return candidate
 
 
 def is_upgrade(request: Any) -> bool:
     """Whether an HTTP request is a websocket handshake (not a plain GET)."""
-    return "websocket" in request.headers.get("Upgrade", "").lower()
+    return any("websocket" in value.lower() for value in request.headers.get_all("Upgrade"))
 
 
 class Static:
@@ -117,6 +124,9 @@ def serve_file(static_dir: Any, request: Any, log: Any) -> Response | None:
     """The response to a plain GET: a client bundle, a file of ``static_dir``, 404, or None (a handshake)."""
     if is_upgrade(request):
         return None
+    if request.method not in ("GET", "HEAD"):
+        return http_response(405, b"405 Method Not Allowed\n", "text/plain; charset=utf-8", [("Allow", "GET, HEAD")])
+    head = request.method == "HEAD"
     try:
         path = unquote(urlsplit(request.path).path, errors="strict")
     except UnicodeDecodeError:
@@ -139,4 +149,4 @@ def serve_file(static_dir: Any, request: Any, log: Any) -> Response | None:
         body = file.read_bytes()
     except OSError:
         return not_found()
-    return http_response(200, body, content_type(file))
+    return http_response(200, body, content_type(file), head=head)

@@ -169,3 +169,43 @@ async def test_foreign_host_header_is_refused(make_kernel: Callable[..., Awaitab
     # http.client blocks: run it off the loop the kernel serves on.
     assert await asyncio.to_thread(get, f"evil.example:{kernel.port}") == 403
     assert await asyncio.to_thread(get, f"127.0.0.1:{kernel.port}") == 302
+
+
+# From a page: frame the kernel's page, run its script, probe its files; report what loaded.
+FOREIGN_PROBES = """async (base) => {
+    const frame = document.createElement('iframe');
+    frame.src = base + '/umd.html';
+    const framed = new Promise((resolve) => { frame.onload = () => resolve('load'); setTimeout(() => resolve('timeout'), 5000); });
+    document.body.appendChild(frame);
+    const script = new Promise((resolve) => {
+        const s = document.createElement('script');
+        s.src = base + '/page.js';
+        s.onload = () => resolve('load'); s.onerror = () => resolve('error');
+        document.head.appendChild(s);
+    });
+    const image = new Promise((resolve) => {
+        const i = new Image();
+        i.onload = () => resolve('load'); i.onerror = () => resolve('error');
+        i.src = base + '/pixel.svg';
+    });
+    return {frame: await framed, script: await script, image: await image};
+}"""
+
+
+async def test_foreign_page_cannot_frame_run_or_probe_kernel_pages(
+    page: Any, make_kernel: Callable[..., Awaitable[RPCKernel]], foreign_origin: str, counter: ConnectCounter
+) -> None:
+    """A page on another local port, in a browser holding the kernel's cookie, cannot frame its page, run its scripts or load its images."""
+    kernel = await make_kernel()
+    await open_page(page, kernel, "/umd.html")  # the browser now holds the token cookie (sent to every port of the host)
+    own = await page.evaluate(FOREIGN_PROBES, "")
+    assert own == {"frame": "load", "script": "load", "image": "load"}  # the control: the kernel's own page may
+    await page.wait_for_timeout(300)
+    before = len(counter.origins)
+    await page.goto(f"{foreign_origin}/foreign.html")
+    probes = await page.evaluate(FOREIGN_PROBES, f"http://127.0.0.1:{kernel.port}")
+    assert probes["script"] == "error" and probes["image"] == "error", probes
+    await page.wait_for_timeout(1000)
+    (framed,) = [frame for frame in page.frames if frame is not page.main_frame]
+    assert framed.url.startswith("chrome-error://"), framed.url  # Chromium's page for a refused frame
+    assert len(counter.origins) == before, "the framed kernel page must not have connected"
