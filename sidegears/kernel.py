@@ -59,6 +59,12 @@ class Limits:
     socket is full), the kernel stops reading that client's requests, so
     unread replies cannot pile up.
     ``open_timeout``: seconds for the opening handshake.
+    ``max_handshakes`` / ``max_handshakes_per_address``: connections not
+    (yet) past the websocket handshake, in all and from one address; beyond
+    either, the oldest such connection is dropped, so slow or refused
+    handshakes cannot use up the kernel's file descriptors while new clients
+    still get in. (At start the kernel also raises its soft limit on open
+    files to the hard limit.)
     ``idle_timeout``: seconds without a message (and no call in flight) after
     which a client is closed with 1001; None (the default) keeps idle
     clients, as a UI waiting for its user sends nothing for long periods.
@@ -72,6 +78,8 @@ class Limits:
     max_batch: int = 1000
     max_send_buffer: int = 64 * MiB
     open_timeout: float | None = 10.0
+    max_handshakes: int = 128
+    max_handshakes_per_address: int = 64
     idle_timeout: float | None = None
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
@@ -104,7 +112,8 @@ class RPCKernel:
     the closest valid option.
 
     Limits (see :class:`Limits`): ``max_message_size``, ``max_in_flight``,
-    ``max_batch``, ``max_send_buffer``, ``open_timeout``, ``idle_timeout``,
+    ``max_batch``, ``max_send_buffer``, ``open_timeout``, ``max_handshakes``,
+    ``max_handshakes_per_address``, ``idle_timeout``,
     ``ping_interval``, ``ping_timeout``, ``stop_timeout``.
 
     Connections: ``compression`` (None by default: on loopback,
@@ -143,6 +152,8 @@ class RPCKernel:
         max_batch: int = 1000,
         max_send_buffer: int = 64 * MiB,
         open_timeout: float | None = 10.0,
+        max_handshakes: int = 128,
+        max_handshakes_per_address: int = 64,
         idle_timeout: float | None = None,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
@@ -170,6 +181,8 @@ class RPCKernel:
             max_batch=max_batch,
             max_send_buffer=max_send_buffer,
             open_timeout=open_timeout,
+            max_handshakes=max_handshakes,
+            max_handshakes_per_address=max_handshakes_per_address,
             idle_timeout=idle_timeout,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
@@ -208,6 +221,9 @@ class RPCKernel:
         self.connections: set[Connection] = set()
         #: TCP connections, from accept to close (handshakes included).
         self.transports: set[WebSocketTransport] = set()
+        # Connections not past the handshake, oldest first (the dict keeps insertion order).
+        self._handshaking: dict[WebSocketTransport, None] = {}
+        self._last_drop_log = 0.0
         # Tasks of calls still running for clients already gone; each leaves the set as it ends.
         self._lingering: set[asyncio.Task[Any]] = set()
         self._background: set[asyncio.Task[Any]] = set()  # on_disconnect hooks in progress
@@ -366,6 +382,7 @@ class RPCKernel:
             self.options["launch"] = launch
         loop = self.loop = asyncio.get_running_loop()
         logs.install_stderr_writer()
+        _raise_open_files_limit()
         self.close_on_disconnect = close_on_disconnect
         self._stopped.clear()
         self._stopped_async = asyncio.Event()
@@ -649,11 +666,31 @@ class RPCKernel:
     # -- connections (called by the transport) ---------------------------------------
 
     def transport_opened(self, transport: WebSocketTransport) -> None:
-        """A TCP connection was accepted (the handshake is still to come)."""
+        """A TCP connection was accepted (the handshake is still to come): make room if too many wait."""
         self.transports.add(transport)
+        self._handshaking[transport] = None
+        limits = self.limits
+        host = _host_of(transport.remote_address)
+        same_host = [t for t in self._handshaking if _host_of(t.remote_address) == host]
+        if len(same_host) > limits.max_handshakes_per_address:
+            self._drop_handshake(same_host[0], "per address")
+        elif len(self._handshaking) > limits.max_handshakes:
+            self._drop_handshake(next(iter(self._handshaking)), "in all")
+
+    def _drop_handshake(self, transport: WebSocketTransport, which: str) -> None:
+        self._handshaking.pop(transport, None)
+        now = time.monotonic()
+        if now - self._last_drop_log >= 1.0:  # a flood must not flood the log
+            self._last_drop_log = now
+            self.log.warning(
+                "too many connections before the handshake: dropped the oldest",
+                limit=which, remote=transport.remote_address, waiting=len(self._handshaking),
+            )
+        transport.abort()
 
     async def connection_opened(self, connection: Connection) -> None:
         """A websocket handshake succeeded: track the client and run ``on_connect`` before its first message."""
+        self._handshaking.pop(connection.transport, None)
         self.connections.add(connection)
         if self._grace_timer is not None:
             self._grace_timer.cancel()
@@ -669,6 +706,7 @@ class RPCKernel:
     def transport_closed(self, transport: WebSocketTransport) -> None:
         """A TCP connection ended; for a websocket, run ``on_disconnect`` (its pending calls were failed)."""
         self.transports.discard(transport)
+        self._handshaking.pop(transport, None)
         connection = transport.connection
         if connection is None or connection not in self.connections:
             return
@@ -722,6 +760,26 @@ def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
         else:
             return uvloop.new_event_loop()
     return asyncio.new_event_loop()
+
+
+def _host_of(address: Any) -> Any:
+    return address[0] if isinstance(address, tuple) and address else address
+
+
+def _raise_open_files_limit() -> None:
+    """Raise this process's soft limit on open files to its hard limit (each client is a file descriptor)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY:
+            hard = 65536
+        if soft != resource.RLIM_INFINITY and soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass  # not allowed here: keep the limit we have
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
