@@ -58,6 +58,9 @@ class Limits:
     bound: as soon as a client stops reading what the kernel sends (its
     socket is full), the kernel stops reading that client's requests, so
     unread replies cannot pile up.
+    ``max_total_send_buffer``: bytes of notifications queued for all
+    clients together; when a broadcast passes it, the clients that are not
+    reading are dropped, the most behind first, until it holds again.
     ``open_timeout``: seconds for the opening handshake.
     ``max_handshakes`` / ``max_handshakes_per_address``: connections not
     (yet) past the websocket handshake, in all and from one address; beyond
@@ -77,6 +80,7 @@ class Limits:
     max_in_flight: int = 256
     max_batch: int = 1000
     max_send_buffer: int = 64 * MiB
+    max_total_send_buffer: int = 256 * MiB
     open_timeout: float | None = 10.0
     max_handshakes: int = 128
     max_handshakes_per_address: int = 64
@@ -112,7 +116,7 @@ class RPCKernel:
     the closest valid option.
 
     Limits (see :class:`Limits`): ``max_message_size``, ``max_in_flight``,
-    ``max_batch``, ``max_send_buffer``, ``open_timeout``, ``max_handshakes``,
+    ``max_batch``, ``max_send_buffer``, ``max_total_send_buffer``, ``open_timeout``, ``max_handshakes``,
     ``max_handshakes_per_address``, ``idle_timeout``,
     ``ping_interval``, ``ping_timeout``, ``stop_timeout``.
 
@@ -151,6 +155,7 @@ class RPCKernel:
         max_in_flight: int = 256,
         max_batch: int = 1000,
         max_send_buffer: int = 64 * MiB,
+        max_total_send_buffer: int = 256 * MiB,
         open_timeout: float | None = 10.0,
         max_handshakes: int = 128,
         max_handshakes_per_address: int = 64,
@@ -180,6 +185,7 @@ class RPCKernel:
             max_in_flight=max_in_flight,
             max_batch=max_batch,
             max_send_buffer=max_send_buffer,
+            max_total_send_buffer=max_total_send_buffer,
             open_timeout=open_timeout,
             max_handshakes=max_handshakes,
             max_handshakes_per_address=max_handshakes_per_address,
@@ -647,21 +653,38 @@ class RPCKernel:
             log_message(self, None, "out", text, None)
         limit = self.limits.max_send_buffer
         data = text.encode()
+        behind: list[WebSocketTransport] = []
         for connection in list(connections):
             transport = connection.transport
             if not transport.send_text(data):
                 self.log.debug("notification not delivered: client gone", connection=connection.id)
                 continue
             # What is still unsent from earlier flushes: a client that reads keeps this near zero.
-            if transport.buffered > limit:
-                self.log.warning(
-                    "closing connection: client is not reading",
-                    connection=connection.id,
-                    buffered=transport.buffered,
-                    close_code=CLOSE_POLICY_VIOLATION,
-                )
-                # The close frame would queue behind the unread data: abort instead.
-                transport.abort()
+            buffered = transport.buffered
+            if buffered > limit:
+                self._drop_slow_reader(connection, buffered)
+            elif transport.paused:
+                behind.append(transport)
+        if behind:
+            # The kernel-wide bound: all clients' unsent data together.
+            total = sum(transport.buffered for transport in self.transports)
+            for transport in sorted(behind, key=lambda t: t.buffered, reverse=True):
+                if total <= self.limits.max_total_send_buffer:
+                    break
+                total -= transport.buffered
+                assert transport.connection is not None
+                self._drop_slow_reader(transport.connection, transport.buffered, "max_total_send_buffer")
+
+    def _drop_slow_reader(self, connection: Connection, buffered: int, limit: str = "max_send_buffer") -> None:
+        self.log.warning(
+            "closing connection: client is not reading",
+            connection=connection.id,
+            buffered=buffered,
+            limit=limit,
+            close_code=CLOSE_POLICY_VIOLATION,
+        )
+        # The close frame would queue behind the unread data: abort instead.
+        connection.transport.abort()
 
     # -- connections (called by the transport) ---------------------------------------
 

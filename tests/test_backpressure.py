@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 from sidegears import current_connection, rpc_method
 from sidegears.testing import running_kernel
@@ -86,3 +87,30 @@ async def test_replies_a_client_does_not_read_do_not_pile_up() -> None:
     assert sent < 300  # the kernel stopped reading: the client's sends were held back
     assert grown < 96 * 2**20, f"kernel grew by {grown / 2**20:.0f} MiB with {sent} MiB sent"
     assert waiting <= 8
+
+
+async def test_clients_not_reading_are_dropped_at_the_kernel_wide_cap(caplog) -> None:
+    """Clients that do not read, each under max_send_buffer, are dropped (most behind first) once all together pass max_total_send_buffer."""
+    async with running_kernel(max_send_buffer=8 * 2**20, max_total_send_buffer=2 * 2**20) as kernel:
+        async with connect(kernel.url) as reader:
+            sleepers = [await connect(kernel.url, max_queue=1) for _ in range(3)]
+            for sleeper in sleepers:
+                sleeper.transport.pause_reading()  # never read again
+            payload = "x" * 10_000
+            for i in range(600):  # 6 MB to each: under max_send_buffer, over max_total_send_buffer together
+                kernel.send_notification("bulk", [i, payload])
+                if i % 10 == 0:
+                    await asyncio.sleep(0)
+                    while True:  # the reader keeps up
+                        try:
+                            await asyncio.wait_for(reader.recv(), 0.001)
+                        except asyncio.TimeoutError:
+                            break
+            await asyncio.sleep(0.2)
+            assert 1 <= len(kernel.connections) <= 3, "at least one client that does not read is dropped"
+            assert reader.state is State.OPEN  # the client that reads is kept
+            assert sum(t.buffered for t in kernel.transports) <= 2 * 2**20
+            drops = [r.getMessage() for r in caplog.records if "client is not reading" in r.getMessage()]
+            assert drops and all("max_total_send_buffer" in message for message in drops)
+            for sleeper in sleepers:
+                sleeper.transport.abort()
