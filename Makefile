@@ -1,5 +1,6 @@
 # Self-installing targets: each installs what it needs on a fresh machine, then runs.
 #   make test    the whole test suite (Python, JavaScript, browser, benchmark smoke run)
+#   make test-long  the long load runs (1000 clients, 20,000 connections, stop under load)
 #   make demo    the demo app (a window under a display, else the URL)
 #   make bench   the benchmark suite, kernel vs a bare websockets server
 
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo bench setup system-packages python-env node-env chromium test-python test-js
+.PHONY: test test-long demo bench setup system-packages python-env node-env chromium test-python test-js
 
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 
@@ -48,6 +49,10 @@ test-js:
 	cd client && npm run check-dist && npm run typecheck && SIDEGEARS_PYTHON=$(abspath $(PY)) npm test
 
 test: setup test-js test-python
+
+# Long load runs, marked "long" (make test runs a short variant of each).
+test-long: python-env
+	$(PY) -m pytest -q -m long tests
 
 demo: python-env
 	$(VENV)/bin/sidegears demo

@@ -82,8 +82,8 @@ class Limits:
     max_send_buffer: int = 64 * MiB
     max_total_send_buffer: int = 256 * MiB
     open_timeout: float | None = 10.0
-    max_handshakes: int = 128
-    max_handshakes_per_address: int = 64
+    max_handshakes: int = 512
+    max_handshakes_per_address: int = 256
     idle_timeout: float | None = None
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
@@ -157,8 +157,8 @@ class RPCKernel:
         max_send_buffer: int = 64 * MiB,
         max_total_send_buffer: int = 256 * MiB,
         open_timeout: float | None = 10.0,
-        max_handshakes: int = 128,
-        max_handshakes_per_address: int = 64,
+        max_handshakes: int = 512,
+        max_handshakes_per_address: int = 256,
         idle_timeout: float | None = None,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
