@@ -280,12 +280,26 @@ def find_chromium() -> str | None:
         path = shutil.which(name)
         if path:
             return path
-    try:  # webruntime knows the install locations of Windows and macOS
-        finder = object.__new__(_webruntime().ChromeRuntime)  # no __init__: it would install signal handlers
-        exe = finder._get_exe()
-        return exe if isinstance(exe, str) else None
-    except Exception:
-        return None
+    for path in _chromium_install_paths():
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _chromium_install_paths() -> list[str]:
+    """Where Chrome, Chromium and Edge install themselves on macOS and Windows (not on PATH there)."""
+    if sys.platform == "darwin":
+        return [
+            f"{root}/Applications/{app}.app/Contents/MacOS/{app}"
+            for root in ("", os.path.expanduser("~"))
+            for app in ("Google Chrome", "Chromium", "Microsoft Edge")
+        ]
+    if os.name == "nt":
+        roots = [os.environ.get(name) for name in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")]
+        programs = [r"Google\Chrome\Application\chrome.exe", r"Chromium\Application\chrome.exe",
+                    r"Microsoft\Edge\Application\msedge.exe"]
+        return [os.path.join(root, program) for root in roots if root for program in programs]
+    return []
 
 
 def page_url(kernel: RPCKernel | None, url: str | None = None, *, single_use: bool = True) -> str:
@@ -485,6 +499,16 @@ def _webruntime() -> Any:
     return webruntime
 
 
+def _runtime_classes(webruntime: Any) -> dict[str, Any]:
+    """webruntime's runtime classes by the names its runtime strings use (its own table is private)."""
+    names = {
+        "firefox": "FirefoxRuntime", "nw": "NWRuntime", "pyqt": "PyQtRuntime", "chrome": "ChromeRuntime",
+        "googlechrome": "GoogleChromeRuntime", "chromium": "ChromiumRuntime", "edge": "EdgeRuntime",
+        "ie": "IERuntime", "browser": "BrowserRuntime",
+    }
+    return {name: getattr(webruntime, cls) for name, cls in names.items() if hasattr(webruntime, cls)}
+
+
 def _launch_named(url: str, given: str, names: list[str], options: dict[str, Any]) -> Window:
     errors: list[str] = []
     for name in names:
@@ -506,7 +530,7 @@ def _try_runtime(url: str, name: str, options: dict[str, Any]) -> Window | None:
     """Open ``url`` with one runtime name; None if that runtime is not available here."""
     base, _, kind = name.rpartition("-")
     try:
-        runtimes = _webruntime()._runtimes
+        runtimes = _runtime_classes(_webruntime())
     except ImportError:
         runtimes = {}
     runtime_class = runtimes.get(base) if base != "browser" else None
