@@ -11,7 +11,7 @@ from typing import Any
 
 from sidegears import hookimpl
 
-__all__ = ["NoopPlugin", "measure", "table"]
+__all__ = ["NoopPlugin", "NoopFinder", "measure", "table"]
 
 
 class NoopPlugin:
@@ -27,6 +27,14 @@ class NoopPlugin:
 
     @hookimpl
     def log_message(self, kernel: Any, connection: Any, direction: str, message: Any, size: int) -> None:
+        return None
+
+
+class NoopFinder:
+    """Implements find_method and finds nothing."""
+
+    @hookimpl
+    def find_method(self, name: str) -> None:
         return None
 
 
@@ -60,6 +68,18 @@ def measure(plugin_counts: tuple[int, ...], mode: str) -> list[dict[str, Any]]:
                      "ns/call": _best_ns(lambda: hook(**kwargs), number)})
         rows.append({"what": "the kernel's call: implemented check, then pluggy", "plugins": str(n),
                      "ns/call": _best_ns(as_on_the_hot_path, number)})
+    # find_method runs on every call and is always implemented (the methods plugin):
+    # the one hook with a fast path. The bundled plugin alone, then with 10 more finders.
+    for n in (0, 10):
+        kernel = RPCKernel(token=False, block_plugins=["debug"])
+        for i in range(n):
+            kernel.register_plugin(NoopFinder(), name=f"finder-{i}")
+        pm = kernel.plugin_manager
+        find = {"kernel": kernel, "name": "no.such.method"}
+        rows.append({"what": "pm.hook.find_method(...) (plain pluggy)", "plugins": f"methods + {n}",
+                     "ns/call": _best_ns(lambda: pm.hook.find_method(**find), number)})
+        rows.append({"what": "pm.first_result_caller('find_method')(...) (the fast path)", "plugins": f"methods + {n}",
+                     "ns/call": _best_ns(lambda: pm.first_result_caller("find_method")(**find), number)})
     return rows
 
 

@@ -568,7 +568,7 @@ class RPCSession:
                 name = request.method
                 method = None if _found is None else _found.get(name)
                 if method is None:
-                    method = hook.find_method(kernel=kernel, name=name)
+                    method = pm.first_result_caller("find_method")(kernel=kernel, name=name)
                     if method is None:
                         if request.id is NO_ID:
                             kernel.log.debug("notification for no method", method=name, connection=connection.id)

@@ -621,3 +621,35 @@ async def test_plugin_registered_through_the_manager_on_a_running_kernel_runs() 
             await client.call("hooks.add", [3, 3])
     assert [event[1] for event in recorder.named("after_dispatch")] == ["hooks.add"]
     assert [event for event in recorder.named("after_dispatch") if event[2] == 6] == []
+
+
+def test_find_method_fast_path_answers_as_pluggy_does() -> None:
+    """The manager's first-result caller gives pluggy's answer in pluggy's order, and yields to pluggy for wrappers and monitoring."""
+    from sidegears.plugins import PluginManager
+
+    def finder(answer, **opts):
+        class Finder:
+            @hookimpl(**opts)
+            def find_method(self, name):
+                return answer if name == "x" else None
+
+        return Finder()
+
+    pm = PluginManager()
+    for answer, name, opts in (("first-registered", "a", {}), ("last", "b", {}), ("tried-last", "c", {"trylast": True})):
+        pm.register(finder(answer, **opts), name=name)
+    pm.register(finder(None, tryfirst=True), name="d")  # passes
+    fast = pm.first_result_caller("find_method")
+    assert fast is not pm.hook.find_method
+    for name in ("x", "y"):
+        assert fast(kernel=None, name=name) == pm.hook.find_method(kernel=None, name=name)
+    assert fast(kernel=None, name="x") == "last"
+    pm.register(OldStyleWrapper(), name="wrapper")
+    assert pm.first_result_caller("find_method") is pm.hook.find_method
+    pm.unregister(name="wrapper")
+    undo = pm.add_hookcall_monitoring(lambda *args: None, lambda *args: None)
+    assert pm.first_result_caller("find_method") is pm.hook.find_method
+    undo()
+    assert pm.first_result_caller("find_method") is not pm.hook.find_method
+    with pytest.raises(ValueError):
+        pm.first_result_caller("on_connect")
