@@ -149,9 +149,13 @@ _encode_at_once = (
 MAX_NESTING = 256
 
 
-def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
-    """Levels of arrays and objects in ``value`` (a scalar is 0), counting no further than ``limit + 1``."""
+def nesting_depth(value: Any, limit: int = MAX_NESTING, budget: int | None = None) -> int | None:
+    """Levels of arrays and objects in ``value`` (a scalar is 0), counting no further than ``limit + 1``.
+
+    With ``budget``, gives up (None) once more than that many items were looked at.
+    """
     depth = 0
+    seen = 0
     level = [value]
     while level and depth <= limit:
         containers = [item for item in level if type(item) is list or type(item) is dict]
@@ -159,19 +163,27 @@ def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
             break
         depth += 1
         level = [child for item in containers for child in (item.values() if type(item) is dict else item)]
+        seen += len(level)
+        if budget is not None and seen > budget:
+            return None
     return depth
 
 
 def _too_deep(text: str, value: Any) -> bool:
-    # Cheap looks first, as this runs for every message: each level takes two
-    # characters, and at least MAX_NESTING + 1 brackets (counted in C; those
-    # inside strings count too, so this only rules out). A batch of 100 calls
-    # has fewer brackets than that, and walking its value cost 0.5 µs a member.
-    return (
-        len(text) > 2 * MAX_NESTING
-        and text.count("[") + text.count("{") > MAX_NESTING
-        and nesting_depth(value) > MAX_NESTING
-    )
+    # This runs for every message, so the cheap looks come first. Each level
+    # takes two characters: short text needs no look. Walking the value costs
+    # per item (a 1 MB string is one item), counting brackets costs per
+    # character (1.5 ms a MB): walk while that is cheaper, else count first,
+    # since fewer than MAX_NESTING + 1 brackets rule it out.
+    if len(text) <= 2 * MAX_NESTING:
+        return False
+    depth = nesting_depth(value, budget=len(text) // 256)
+    if depth is None:
+        if text.count("[") + text.count("{") <= MAX_NESTING:
+            return False
+        depth = nesting_depth(value)
+    assert depth is not None
+    return depth > MAX_NESTING
 
 
 def decode(text: str | bytes) -> Any:
