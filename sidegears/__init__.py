@@ -14,8 +14,10 @@ Quick start::
 """
 
 from .connection import Connection, current_connection
+from .session import report_progress
 from .registry import rpc_method
 from .errors import (
+    CallCancelled,
     ErrorCode,
     InternalError,
     InvalidParams,
@@ -36,6 +38,7 @@ __all__ = [
     "rpc_method",
     "Connection",
     "current_connection",
+    "report_progress",
     "hookimpl",
     "RPCError",
     "ErrorCode",
@@ -45,6 +48,7 @@ __all__ = [
     "MethodNotFound",
     "InvalidParams",
     "InternalError",
+    "CallCancelled",
     "PluginError",
     "__version__",
 ]

@@ -9,6 +9,7 @@
     │   ├── MethodNotFound        -32601  no plugin knows the method
     │   ├── InvalidParams         -32602  the params do not fit the method's signature
     │   ├── InternalError         -32603  the method (or the kernel) failed
+    │   ├── CallCancelled         -32800  the caller cancelled the call ($/cancelRequest, as in LSP)
     │   └── ServerError           -32000 to -32099, kernel-defined:
     │       ├── RequestCancelled  -32000  the kernel stopped before the call finished
     │       └── ClientGone        -32001  a kernel->client call lost its connection
@@ -32,6 +33,7 @@ __all__ = [
     "MethodNotFound",
     "InvalidParams",
     "InternalError",
+    "CallCancelled",
     "ServerError",
     "RequestCancelled",
     "ClientGone",
@@ -47,6 +49,7 @@ class ErrorCode(IntEnum):
     METHOD_NOT_FOUND = -32601
     INVALID_PARAMS = -32602
     INTERNAL_ERROR = -32603
+    CALL_CANCELLED = -32800
     REQUEST_CANCELLED = -32000
     CLIENT_GONE = -32001
 
@@ -126,6 +129,13 @@ class InternalError(_StandardError):
 
     default_code = ErrorCode.INTERNAL_ERROR
     default_message = "Internal error"
+
+
+class CallCancelled(_StandardError):
+    """The caller cancelled the call with ``$/cancelRequest`` (-32800, the Language Server Protocol's code)."""
+
+    default_code = ErrorCode.CALL_CANCELLED
+    default_message = "Request cancelled"
 
 
 class ServerError(_StandardError):

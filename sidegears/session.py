@@ -15,6 +15,12 @@ that waits is finished by :func:`_resume` in the same task that started it,
 because a coroutine must never change task midway (``asyncio.timeout()``,
 ``TaskGroup`` and ``current_task()`` rely on it). So when a call waits, the
 task that read it keeps it, and reading goes on in a new task.
+
+The call lifecycle follows the Language Server Protocol's conventions: a
+client cancels a call with the notification ``$/cancelRequest`` (``{"id":
+...}``), which cancels the task finishing it (the reply is -32800), and a
+method reports progress with :func:`report_progress`, which the caller gets
+as ``$/progress`` notifications (``{"id": ..., "value": ...}``).
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ import contextvars
 import functools
 import inspect
 import itertools
+import threading
 import time
 import types
 from collections import deque
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 from . import protocol
-from .errors import ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
+from .errors import CallCancelled, ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
 from .plugins import first_answer, settle
 from .protocol import NO_ID, Request, Response
 
@@ -38,9 +45,22 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .kernel import RPCKernel
 
-__all__ = ["RPCSession", "Sink", "current_connection", "log_message"]
+__all__ = ["RPCSession", "Sink", "current_connection", "report_progress", "log_message", "PROGRESS_INTERVAL"]
 
 _current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("sidegears_connection", default=None)
+# The request being served (its session and id), for report_progress(); unset for notifications.
+_current_call: contextvars.ContextVar[tuple[RPCSession, Any] | None] = contextvars.ContextVar(
+    "sidegears_call", default=None
+)
+
+#: Seconds between two ``$/progress`` messages of one call at the most: what a
+#: method reports meanwhile is coalesced (the latest value wins), and the last
+#: value is always sent, before the reply.
+PROGRESS_INTERVAL = 0.05
+
+#: The reason a task is cancelled with when its caller sent ``$/cancelRequest``.
+_CANCELLED_BY_CALLER = "cancelled by the caller ($/cancelRequest)"
+_NOTHING = object()
 
 
 def current_connection() -> Connection | None:
@@ -50,6 +70,25 @@ def current_connection() -> Connection | None:
     gets the caller's context) and in hooks called during dispatch.
     """
     return _current.get()
+
+
+def report_progress(value: Any) -> None:
+    """Tell the caller of the current call how far it is: a ``$/progress`` notification with ``value``.
+
+    Call it from inside a method, ``async def`` or plain (in its worker
+    thread); ``value`` is any JSON value (the examples use ``{"done": n,
+    "total": m, "message": "..."}``). The client gets the values in order,
+    before the result: at most one every :data:`PROGRESS_INTERVAL` seconds
+    per call (values reported meanwhile are coalesced, the latest wins), and
+    always the last one. Outside a call, or in a notification (which has no
+    caller waiting), it does nothing. Raises TypeError or ValueError if
+    ``value`` is not JSON.
+    """
+    call = _current_call.get()
+    if call is None:
+        return
+    session, msg_id = call
+    session.report_progress(msg_id, protocol.encode(protocol.notification("$/progress", {"id": msg_id, "value": value})))
 
 
 class Sink(Protocol):
@@ -96,6 +135,13 @@ def log_message(kernel: RPCKernel, connection: Connection | None, direction: str
         )
     except Exception as exc:  # a broken logger must not cost the client its message
         kernel.log.error("log_message hook failed", exc_info=exc)
+
+
+def _uncancel() -> None:
+    """The current task caught a cancellation meant for one call only: it goes on as not cancelled."""
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):  # Python 3.11+
+        task.uncancel()
 
 
 def _start(coro: Any, context: contextvars.Context) -> tuple[bool, Any]:
@@ -206,6 +252,11 @@ class RPCSession:
         self._call_ids = itertools.count(1)
         self._done: asyncio.Future[None] | None = None
         self._refusing = False  # the kernel is stopping: answer requests without running them
+        self._calls: dict[Any, asyncio.Task[Any]] = {}  # id -> the task finishing that request
+        self._cancelled_ids: set[Any] = set()
+        self._progress: dict[Any, list[Any]] = {}  # id -> [time last sent, text waiting, timer]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
 
     # -- input (from the transport) --------------------------------------------
 
@@ -292,7 +343,8 @@ class RPCSession:
 
     def start(self) -> asyncio.Future[None]:
         """Begin serving queued and future messages; the future ends when input has ended and is read."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._done = loop.create_future()
         # Calls' contexts are copies of this one, so current_connection() works in every call.
         context = contextvars.copy_context()
@@ -387,6 +439,9 @@ class RPCSession:
         else:
             item = incoming.items[0]
             if type(item) is Request:
+                if item.id is NO_ID and item.method.startswith("$/"):
+                    self._protocol_notification(item)
+                    return None
                 coro = self._serve_one(item, started)
             elif type(item) is Response:
                 self._resolve(item)
@@ -398,6 +453,81 @@ class RPCSession:
         context = contextvars.copy_context()
         finished, waiting_on = _start(coro, context)
         return None if finished else (coro, context, waiting_on)
+
+    def _protocol_notification(self, note: Request) -> None:
+        """``$/...`` notifications: the protocol's own (``$/cancelRequest``), not methods; others are ignored."""
+        if note.method == "$/cancelRequest":
+            params = note.params
+            msg_id = params.get("id") if type(params) is dict else None
+            self.cancel_call(msg_id)
+        else:
+            self.kernel.log.debug("protocol notification ignored", method=note.method, connection=self.connection.id)
+
+    def cancel_call(self, msg_id: Any) -> bool:
+        """Cancel the running call with id ``msg_id`` (its caller gets -32800); False if none is running.
+
+        An ``async def`` method sees ``asyncio.CancelledError`` at its next
+        await; a plain method cannot be stopped in its thread, and its
+        result is dropped.
+        """
+        task = self._calls.get(msg_id) if isinstance(msg_id, (int, str)) else None
+        if task is None or task.done():
+            return False
+        self._cancelled_ids.add(msg_id)
+        task.cancel(_CANCELLED_BY_CALLER)
+        return True
+
+    # -- progress --------------------------------------------------------------
+
+    def report_progress(self, msg_id: Any, text: str) -> None:
+        """Send the ``$/progress`` message ``text`` for call ``msg_id``, coalesced (see :func:`report_progress`); any thread."""
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._progress_reported(msg_id, text)
+        else:
+            try:
+                loop.call_soon_threadsafe(self._progress_reported, msg_id, text)
+            except RuntimeError:
+                pass  # the loop closed: the call's caller is gone with it
+
+    def _progress_reported(self, msg_id: Any, text: str) -> None:
+        if msg_id not in self._calls:
+            return  # the call ended (a late report from its thread)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        state = self._progress.get(msg_id)
+        if state is None:
+            self._progress[msg_id] = [now, _NOTHING, None]
+            self._write(text, None)
+        elif state[2] is None and now - state[0] >= PROGRESS_INTERVAL:
+            state[0] = now
+            self._write(text, None)
+        else:
+            state[1] = text
+            if state[2] is None:
+                state[2] = loop.call_at(state[0] + PROGRESS_INTERVAL, self._progress_due, msg_id)
+
+    def _progress_due(self, msg_id: Any) -> None:
+        state = self._progress.get(msg_id)
+        if state is None:
+            return
+        state[2] = None
+        if state[1] is not _NOTHING:
+            text, state[1] = state[1], _NOTHING
+            state[0] = asyncio.get_running_loop().time()
+            self._write(text, None)
+
+    def _end_progress(self, msg_id: Any) -> None:
+        """The call ends: send its last progress value now, before the reply."""
+        state = self._progress.pop(msg_id, None)
+        if state is None:
+            return
+        if state[2] is not None:
+            state[2].cancel()
+        if state[1] is not _NOTHING:
+            self._write(state[1], None)
 
     def _refuse(self, incoming: protocol.Incoming) -> None:
         """Answer a message read while the kernel stops: requests get -32000, nothing runs."""
@@ -519,7 +649,13 @@ class RPCSession:
             await self._send(protocol.encode(protocol.request(msg_id, method, params)), None)
             if not self.sink.is_open and not future.done():
                 raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was answered")
-            return await asyncio.wait_for(future, timeout)
+            try:
+                return await asyncio.wait_for(future, timeout)
+            except (asyncio.CancelledError, asyncio.TimeoutError):
+                # Tell the client to stop working on it, as a client tells the kernel.
+                if self.sink.is_open:
+                    self._write(protocol.encode(protocol.notification("$/cancelRequest", {"id": msg_id})), None)
+                raise
         finally:
             self._pending.pop(msg_id, None)
 
@@ -554,6 +690,14 @@ class RPCSession:
         started = time.perf_counter()
         result: Any = None
         error: RPCError | None = None
+        msg_id = request.id
+        if msg_id is not NO_ID:
+            # The task running this now finishes the call if it has to wait: a
+            # $/cancelRequest cancels that task.
+            task = asyncio.current_task()
+            if task is not None:
+                self._calls[msg_id] = task
+            _current_call.set((self, msg_id))
         try:
             answered = None
             if "before_dispatch" in implemented:
@@ -580,8 +724,13 @@ class RPCSession:
         except RPCError as exc:
             error = exc
         except asyncio.CancelledError:
-            # The kernel is stopping: answer instead of leaving the client waiting.
-            error = RequestCancelled(data=f"the kernel stopped before {request.method!r} finished")
+            if msg_id in self._cancelled_ids:
+                self._cancelled_ids.discard(msg_id)
+                error = CallCancelled(data=f"{request.method!r} was cancelled by its caller")
+                _uncancel()
+            else:
+                # The kernel is stopping: answer instead of leaving the client waiting.
+                error = RequestCancelled(data=f"the kernel stopped before {request.method!r} finished")
         except Exception as exc:
             error = InternalError(data=None)
             kernel.log.error(
@@ -608,11 +757,16 @@ class RPCSession:
                 )
             except Exception as hook_exc:  # an observer must not cost the client its reply
                 kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
-        if request.id is NO_ID:
+        if msg_id is NO_ID:
             return None
+        if self._calls.get(msg_id) is asyncio.current_task():
+            del self._calls[msg_id]
+        self._cancelled_ids.discard(msg_id)
+        if self._progress:
+            self._end_progress(msg_id)
         if error is not None:
-            return protocol.failure(request.id, error)
-        return protocol.success(request.id, result)
+            return protocol.failure(msg_id, error)
+        return protocol.success(msg_id, result)
 
     def _invoke(self, method: Callable[..., Any], request: Request) -> Awaitable[Any]:
         """Check the params against the method's signature and call it: an awaitable of its result.
