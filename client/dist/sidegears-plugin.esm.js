@@ -30,6 +30,7 @@ const SIDEGEARS_KEY = 'sidegears';
  * @typedef {import('./client.js').MethodHandler} MethodHandler
  * @typedef {import('./client.js').NotifyHandler} NotifyHandler
  * @typedef {import('./client.js').Params} Params
+ * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
  * @typedef {import('./client.js').NotifyProxy} NotifyProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor

@@ -4,6 +4,8 @@
  *
  *     Error
  *     ├── RPCError               the peer answered with a JSON-RPC error object
+ *     ├── RequestTimeoutError    (name "TimeoutError") a request's timeout passed first
+ *     ├── RequestAbortedError    (name "AbortError") a request's AbortSignal was aborted first
  *     └── ConnectionError        the websocket could not be opened, or is not open
  *         └── ConnectionClosedError   it closed while a request was waiting for its answer
  *
@@ -25,6 +27,8 @@ const ErrorCode = Object.freeze({
   INVALID_PARAMS: -32602,
   /** The method raised, or the peer failed in some other way. */
   INTERNAL_ERROR: -32603,
+  /** The caller cancelled the call ($/cancelRequest, the Language Server Protocol's code). */
+  CALL_CANCELLED: -32800,
   /** The kernel stopped before the method finished. */
   REQUEST_CANCELLED: -32e3,
   /** A kernel->client call lost its connection. */
@@ -70,6 +74,39 @@ class RPCError extends Error {
     const error = { code: this.code, message: this.message };
     if (this.data !== undefined) error.data = this.data;
     return error;
+  }
+}
+
+/**
+ * A request's `timeout` passed before its answer came; the kernel was asked
+ * to cancel the call. Its `name` is "TimeoutError", as for `AbortSignal.timeout()`.
+ */
+class RequestTimeoutError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} timeout The timeout, in milliseconds.
+   */
+  constructor(message, timeout) {
+    super(message);
+    this.name = 'TimeoutError';
+    /** @type {number} */
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A request's `signal` was aborted before its answer came; the kernel was
+ * asked to cancel the call. Its `name` is "AbortError", as for `fetch`;
+ * `cause` is the signal's reason.
+ */
+class RequestAbortedError extends Error {
+  /**
+   * @param {string} message
+   * @param {unknown} [cause] The AbortSignal's reason.
+   */
+  constructor(message, cause) {
+    super(message, { cause });
+    this.name = 'AbortError';
   }
 }
 
@@ -147,9 +184,27 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
  * @typedef {object} ConnectOptions
  * @property {string} [token] The kernel's per-launch token, sent as the query
  *   parameter `token` of the websocket URL.
- * @property {number} [timeout] Milliseconds allowed for the websocket
+ * @property {number} [timeout] The default `timeout` of every request on this
+ *   connection, in milliseconds (none unless set; see {@link RequestOptions}).
+ * @property {number} [connectTimeout] Milliseconds allowed for the websocket
  *   handshake before `connect` rejects (default 10000; 0 waits as long as the
  *   WebSocket implementation does).
+ */
+
+/**
+ * Options of one request. Following the Language Server Protocol, a request
+ * that times out or is aborted rejects at once and the client sends the
+ * kernel `$/cancelRequest` for it (an async Python method then sees
+ * `CancelledError`); the kernel's late answer (-32800) is ignored.
+ * @typedef {object} RequestOptions
+ * @property {number} [timeout] Milliseconds before the request rejects with a
+ *   RequestTimeoutError (name "TimeoutError"); 0 for none. Defaults to
+ *   `connect`'s `timeout`.
+ * @property {AbortSignal} [signal] Aborting it rejects the request with a
+ *   RequestAbortedError (name "AbortError").
+ * @property {(value: any) => void} [onProgress] Called with each value the
+ *   method reports (`sidegears.report_progress(value)` in Python), in order,
+ *   before the request resolves.
  */
 
 /**
@@ -339,8 +394,20 @@ function createClient(options = {}) {
   /** @type {string | null} */
   let currentUrl = null;
   let lastId = 0;
-  /** @type {Map<number, {resolve: (value: any) => void, reject: (reason: Error) => void, method: string}>} */
+  /** The default request timeout of the current connection (0: none). */
+  let defaultTimeout = 0;
+  /**
+   * Requests waiting for their answer.
+   * @type {Map<number, {resolve: (value: any) => void, reject: (reason: Error) => void, method: string, onProgress?: (value: any) => void}>}
+   */
   const pending = new Map();
+  /** Ids of requests given up (timeout, abort): their late answers are dropped quietly. */
+  const givenUp = new Set();
+  /**
+   * The kernel's requests being answered, by id: `cancel()` answers -32800 at once.
+   * @type {Map<unknown, () => void>}
+   */
+  const serving = new Map();
   /** @type {Map<string, Set<Function>>} */
   const listeners = new Map();
   /** @type {Map<string, MethodHandler>} */
@@ -410,7 +477,24 @@ function createClient(options = {}) {
    * @param {{id: unknown, method: string, params?: unknown}} request
    * @returns {Promise<object>}
    */
-  async function answer(request) {
+  function answer(request) {
+    const { id } = request;
+    /** @type {Promise<object>} */
+    const cancelled = new Promise((resolve) => {
+      serving.set(id, () =>
+        resolve({ jsonrpc: '2.0', id, error: new RPCError(ErrorCode.CALL_CANCELLED, 'Request cancelled').toJSON() }),
+      );
+    });
+    // The first of the handler's answer and a $/cancelRequest wins.
+    return Promise.race([run(request), cancelled]).finally(() => serving.delete(id));
+  }
+
+  /**
+   * Run the handler of one request from the kernel.
+   * @param {{id: unknown, method: string, params?: unknown}} request
+   * @returns {Promise<object>}
+   */
+  async function run(request) {
     const { id, method, params } = request;
     const handler = methods.get(method);
     try {
@@ -445,9 +529,14 @@ function createClient(options = {}) {
     }
     if (typeof message.method === 'string') {
       if ('id' in message) return answer(message);
+      if (message.method.startsWith('$/')) {
+        protocolNotification(message.method, message.params);
+        return undefined;
+      }
       emit('notification', { method: message.method, params: message.params });
       return undefined;
     }
+    if (givenUp.delete(message.id)) return undefined; // the answer to a request given up
     const call = pending.get(message.id);
     if (call && ('result' in message || 'error' in message)) {
       pending.delete(message.id);
@@ -460,6 +549,28 @@ function createClient(options = {}) {
     }
     console.warn('SideGears: ignored a message that answers no pending request', message);
     return undefined;
+  }
+
+  /**
+   * The protocol's own notifications: `$/progress` for a pending request,
+   * `$/cancelRequest` for a request of the kernel being answered.
+   * @param {string} method
+   * @param {any} params
+   */
+  function protocolNotification(method, params) {
+    const id = params?.id;
+    if (method === '$/progress') {
+      const onProgress = pending.get(id)?.onProgress;
+      if (onProgress) {
+        try {
+          onProgress(params.value);
+        } catch (error) {
+          console.error('SideGears: an onProgress handler threw', error);
+        }
+      }
+    } else if (method === '$/cancelRequest') {
+      serving.get(id)?.();
+    }
   }
 
   /**
@@ -499,6 +610,7 @@ function createClient(options = {}) {
     if (closed !== socket) return;
     socket = null;
     currentUrl = null;
+    givenUp.clear();
     const code = event.code ?? 1006;
     const reason = event.reason ?? '';
     for (const [id, call] of pending) {
@@ -552,7 +664,8 @@ function createClient(options = {}) {
       return Promise.reject(error);
     }
     const shownUrl = redactToken(href);
-    const timeout = connectOptions.timeout ?? DEFAULT_CONNECT_TIMEOUT;
+    const timeout = connectOptions.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+    defaultTimeout = connectOptions.timeout ?? 0;
 
     return new Promise((resolve, reject) => {
       /** @type {WebSocketLike} */
@@ -623,11 +736,16 @@ function createClient(options = {}) {
   /**
    * @param {string} method
    * @param {Params} [params]
+   * @param {RequestOptions} [options]
    * @returns {Promise<any>}
    */
-  function sendRequest(method, params) {
+  function sendRequest(method, params, options = {}) {
     try {
       checkCall(method, params);
+      const { timeout = defaultTimeout, signal, onProgress } = options;
+      if (signal?.aborted) {
+        throw new RequestAbortedError(`SideGears: "${method}" was aborted before it was sent`, signal.reason);
+      }
       if (!socket || socket.readyState !== OPEN) {
         throw new ConnectionError(`SideGears: cannot call "${method}": not connected`);
       }
@@ -635,12 +753,49 @@ function createClient(options = {}) {
       const text = JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
       const sending = socket;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, method });
+        /** @type {ReturnType<typeof setTimeout> | undefined} */
+        let timer;
+        const onAbort = () =>
+          giveUp(new RequestAbortedError(`SideGears: "${method}" was aborted`, signal?.reason));
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const call = {
+          method,
+          onProgress,
+          /** @param {any} value */
+          resolve: (value) => {
+            done();
+            resolve(value);
+          },
+          /** @param {Error} error */
+          reject: (error) => {
+            done();
+            reject(error);
+          },
+        };
+        /** Reject now and ask the kernel to cancel the call. @param {Error} error */
+        const giveUp = (error) => {
+          if (pending.get(id) !== call) return;
+          pending.delete(id);
+          givenUp.add(id);
+          call.reject(error);
+          sendText(JSON.stringify({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id } }));
+        };
+        pending.set(id, call);
+        if (timeout > 0) {
+          timer = setTimeout(
+            () => giveUp(new RequestTimeoutError(`SideGears: "${method}" got no answer within ${timeout} ms`, timeout)),
+            timeout,
+          );
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
         try {
           sending.send(text);
         } catch (error) {
           pending.delete(id);
-          reject(error);
+          call.reject(/** @type {Error} */ (error));
         }
       });
     } catch (error) {
@@ -690,7 +845,9 @@ function createClient(options = {}) {
     /**
      * Call a kernel method: resolves with its result; rejects with an RPCError
      * when the kernel answers with an error, a ConnectionClosedError when the
-     * connection closes first, a ConnectionError when not connected.
+     * connection closes first, a ConnectionError when not connected, a
+     * RequestTimeoutError or RequestAbortedError as `options` say (see
+     * {@link RequestOptions}: timeout, signal, onProgress).
      */
     sendRequest,
     /** Send a notification (no answer); throws a ConnectionError when not connected. */
@@ -771,6 +928,7 @@ const version = '0.2.0';
  * @typedef {import('./client.js').NotifyHandler} NotifyHandler
  * @typedef {import('./client.js').NotifyProxy} NotifyProxy
  * @typedef {import('./client.js').Params} Params
+ * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
@@ -782,4 +940,4 @@ const version = '0.2.0';
  */
 const sidegears = createClient();
 
-export { ConnectionClosedError, ConnectionError, ErrorCode, RPCError, createClient, sidegears as default, version };
+export { ConnectionClosedError, ConnectionError, ErrorCode, RPCError, RequestAbortedError, RequestTimeoutError, createClient, sidegears as default, version };

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { ConnectionClosedError, ConnectionError, ErrorCode, RPCError } from './errors.js';
+import {
+  ConnectionClosedError,
+  ConnectionError,
+  ErrorCode,
+  RequestAbortedError,
+  RequestTimeoutError,
+  RPCError,
+} from './errors.js';
 
 /** WebSocket readyState values (the same in browsers and in the `ws` package). */
 const CONNECTING = 0;
@@ -47,9 +54,27 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
  * @typedef {object} ConnectOptions
  * @property {string} [token] The kernel's per-launch token, sent as the query
  *   parameter `token` of the websocket URL.
- * @property {number} [timeout] Milliseconds allowed for the websocket
+ * @property {number} [timeout] The default `timeout` of every request on this
+ *   connection, in milliseconds (none unless set; see {@link RequestOptions}).
+ * @property {number} [connectTimeout] Milliseconds allowed for the websocket
  *   handshake before `connect` rejects (default 10000; 0 waits as long as the
  *   WebSocket implementation does).
+ */
+
+/**
+ * Options of one request. Following the Language Server Protocol, a request
+ * that times out or is aborted rejects at once and the client sends the
+ * kernel `$/cancelRequest` for it (an async Python method then sees
+ * `CancelledError`); the kernel's late answer (-32800) is ignored.
+ * @typedef {object} RequestOptions
+ * @property {number} [timeout] Milliseconds before the request rejects with a
+ *   RequestTimeoutError (name "TimeoutError"); 0 for none. Defaults to
+ *   `connect`'s `timeout`.
+ * @property {AbortSignal} [signal] Aborting it rejects the request with a
+ *   RequestAbortedError (name "AbortError").
+ * @property {(value: any) => void} [onProgress] Called with each value the
+ *   method reports (`sidegears.report_progress(value)` in Python), in order,
+ *   before the request resolves.
  */
 
 /**
@@ -239,8 +264,20 @@ export function createClient(options = {}) {
   /** @type {string | null} */
   let currentUrl = null;
   let lastId = 0;
-  /** @type {Map<number, {resolve: (value: any) => void, reject: (reason: Error) => void, method: string}>} */
+  /** The default request timeout of the current connection (0: none). */
+  let defaultTimeout = 0;
+  /**
+   * Requests waiting for their answer.
+   * @type {Map<number, {resolve: (value: any) => void, reject: (reason: Error) => void, method: string, onProgress?: (value: any) => void}>}
+   */
   const pending = new Map();
+  /** Ids of requests given up (timeout, abort): their late answers are dropped quietly. */
+  const givenUp = new Set();
+  /**
+   * The kernel's requests being answered, by id: `cancel()` answers -32800 at once.
+   * @type {Map<unknown, () => void>}
+   */
+  const serving = new Map();
   /** @type {Map<string, Set<Function>>} */
   const listeners = new Map();
   /** @type {Map<string, MethodHandler>} */
@@ -310,7 +347,24 @@ export function createClient(options = {}) {
    * @param {{id: unknown, method: string, params?: unknown}} request
    * @returns {Promise<object>}
    */
-  async function answer(request) {
+  function answer(request) {
+    const { id } = request;
+    /** @type {Promise<object>} */
+    const cancelled = new Promise((resolve) => {
+      serving.set(id, () =>
+        resolve({ jsonrpc: '2.0', id, error: new RPCError(ErrorCode.CALL_CANCELLED, 'Request cancelled').toJSON() }),
+      );
+    });
+    // The first of the handler's answer and a $/cancelRequest wins.
+    return Promise.race([run(request), cancelled]).finally(() => serving.delete(id));
+  }
+
+  /**
+   * Run the handler of one request from the kernel.
+   * @param {{id: unknown, method: string, params?: unknown}} request
+   * @returns {Promise<object>}
+   */
+  async function run(request) {
     const { id, method, params } = request;
     const handler = methods.get(method);
     try {
@@ -345,9 +399,14 @@ export function createClient(options = {}) {
     }
     if (typeof message.method === 'string') {
       if ('id' in message) return answer(message);
+      if (message.method.startsWith('$/')) {
+        protocolNotification(message.method, message.params);
+        return undefined;
+      }
       emit('notification', { method: message.method, params: message.params });
       return undefined;
     }
+    if (givenUp.delete(message.id)) return undefined; // the answer to a request given up
     const call = pending.get(message.id);
     if (call && ('result' in message || 'error' in message)) {
       pending.delete(message.id);
@@ -360,6 +419,28 @@ export function createClient(options = {}) {
     }
     console.warn('SideGears: ignored a message that answers no pending request', message);
     return undefined;
+  }
+
+  /**
+   * The protocol's own notifications: `$/progress` for a pending request,
+   * `$/cancelRequest` for a request of the kernel being answered.
+   * @param {string} method
+   * @param {any} params
+   */
+  function protocolNotification(method, params) {
+    const id = params?.id;
+    if (method === '$/progress') {
+      const onProgress = pending.get(id)?.onProgress;
+      if (onProgress) {
+        try {
+          onProgress(params.value);
+        } catch (error) {
+          console.error('SideGears: an onProgress handler threw', error);
+        }
+      }
+    } else if (method === '$/cancelRequest') {
+      serving.get(id)?.();
+    }
   }
 
   /**
@@ -399,6 +480,7 @@ export function createClient(options = {}) {
     if (closed !== socket) return;
     socket = null;
     currentUrl = null;
+    givenUp.clear();
     const code = event.code ?? 1006;
     const reason = event.reason ?? '';
     for (const [id, call] of pending) {
@@ -452,7 +534,8 @@ export function createClient(options = {}) {
       return Promise.reject(error);
     }
     const shownUrl = redactToken(href);
-    const timeout = connectOptions.timeout ?? DEFAULT_CONNECT_TIMEOUT;
+    const timeout = connectOptions.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+    defaultTimeout = connectOptions.timeout ?? 0;
 
     return new Promise((resolve, reject) => {
       /** @type {WebSocketLike} */
@@ -523,11 +606,16 @@ export function createClient(options = {}) {
   /**
    * @param {string} method
    * @param {Params} [params]
+   * @param {RequestOptions} [options]
    * @returns {Promise<any>}
    */
-  function sendRequest(method, params) {
+  function sendRequest(method, params, options = {}) {
     try {
       checkCall(method, params);
+      const { timeout = defaultTimeout, signal, onProgress } = options;
+      if (signal?.aborted) {
+        throw new RequestAbortedError(`SideGears: "${method}" was aborted before it was sent`, signal.reason);
+      }
       if (!socket || socket.readyState !== OPEN) {
         throw new ConnectionError(`SideGears: cannot call "${method}": not connected`);
       }
@@ -535,12 +623,49 @@ export function createClient(options = {}) {
       const text = JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
       const sending = socket;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, method });
+        /** @type {ReturnType<typeof setTimeout> | undefined} */
+        let timer;
+        const onAbort = () =>
+          giveUp(new RequestAbortedError(`SideGears: "${method}" was aborted`, signal?.reason));
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const call = {
+          method,
+          onProgress,
+          /** @param {any} value */
+          resolve: (value) => {
+            done();
+            resolve(value);
+          },
+          /** @param {Error} error */
+          reject: (error) => {
+            done();
+            reject(error);
+          },
+        };
+        /** Reject now and ask the kernel to cancel the call. @param {Error} error */
+        const giveUp = (error) => {
+          if (pending.get(id) !== call) return;
+          pending.delete(id);
+          givenUp.add(id);
+          call.reject(error);
+          sendText(JSON.stringify({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id } }));
+        };
+        pending.set(id, call);
+        if (timeout > 0) {
+          timer = setTimeout(
+            () => giveUp(new RequestTimeoutError(`SideGears: "${method}" got no answer within ${timeout} ms`, timeout)),
+            timeout,
+          );
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
         try {
           sending.send(text);
         } catch (error) {
           pending.delete(id);
-          reject(error);
+          call.reject(/** @type {Error} */ (error));
         }
       });
     } catch (error) {
@@ -590,7 +715,9 @@ export function createClient(options = {}) {
     /**
      * Call a kernel method: resolves with its result; rejects with an RPCError
      * when the kernel answers with an error, a ConnectionClosedError when the
-     * connection closes first, a ConnectionError when not connected.
+     * connection closes first, a ConnectionError when not connected, a
+     * RequestTimeoutError or RequestAbortedError as `options` say (see
+     * {@link RequestOptions}: timeout, signal, onProgress).
      */
     sendRequest,
     /** Send a notification (no answer); throws a ConnectionError when not connected. */

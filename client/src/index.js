@@ -12,7 +12,14 @@
 import { createClient } from './client.js';
 
 export { createClient } from './client.js';
-export { ConnectionClosedError, ConnectionError, ErrorCode, RPCError } from './errors.js';
+export {
+  ConnectionClosedError,
+  ConnectionError,
+  ErrorCode,
+  RequestAbortedError,
+  RequestTimeoutError,
+  RPCError,
+} from './errors.js';
 
 /** The package version; the Python package `sidegears` has the same `__version__`. */
 export const version = '0.2.0';
@@ -28,6 +35,7 @@ export const version = '0.2.0';
  * @typedef {import('./client.js').NotifyHandler} NotifyHandler
  * @typedef {import('./client.js').NotifyProxy} NotifyProxy
  * @typedef {import('./client.js').Params} Params
+ * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike

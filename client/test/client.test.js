@@ -8,6 +8,8 @@ import sidegears, {
   ConnectionClosedError,
   ConnectionError,
   ErrorCode,
+  RequestAbortedError,
+  RequestTimeoutError,
   RPCError,
   createClient,
   version,
@@ -135,14 +137,14 @@ describe('connect and disconnect', () => {
     assert.equal(client.isOpen, true);
   });
 
-  test('a handshake that never completes rejects after options.timeout', async () => {
+  test('a handshake that never completes rejects after options.connectTimeout', async () => {
     const sockets = [];
     const silent = createServer((socket) => sockets.push(socket));
     await new Promise((resolve) => silent.listen(0, '127.0.0.1', () => resolve(undefined)));
     const { port } = /** @type {import('node:net').AddressInfo} */ (silent.address());
     try {
       const client = createClient({ WebSocket });
-      await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`, { timeout: 200 }), /no answer within 200 ms/);
+      await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`, { connectTimeout: 200 }), /no answer within 200 ms/);
       assert.equal(client.isOpen, false);
     } finally {
       for (const socket of sockets) socket.destroy();
@@ -522,7 +524,7 @@ describe('module', () => {
   test('RPCError serializes as a JSON-RPC error object', () => {
     assert.deepEqual(new RPCError(-32000, 'x', { a: 1 }).toJSON(), { code: -32000, message: 'x', data: { a: 1 } });
     assert.deepEqual(new RPCError(-32000, 'x').toJSON(), { code: -32000, message: 'x' });
-    assert.deepEqual(Object.values(ErrorCode), [-32700, -32600, -32601, -32602, -32603, -32000, -32001]);
+    assert.deepEqual(Object.values(ErrorCode), [-32700, -32600, -32601, -32602, -32603, -32800, -32000, -32001]);
   });
 
   test('ErrorCode matches the kernel\'s ErrorCode, name for name', () => {
@@ -531,3 +533,81 @@ describe('module', () => {
     assert.deepEqual({ ...ErrorCode }, kernelCodes);
   });
 });
+
+describe('call lifecycle: timeout, abort, progress (LSP conventions)', () => {
+  test('a request past its timeout rejects with a TimeoutError and the kernel cancels the call', async () => {
+    const client = await connected();
+    const started = Date.now();
+    await assert.rejects(client.sendRequest('wait_cancellable', ['t1'], { timeout: 150 }), (error) => {
+      assert.equal(error.name, 'TimeoutError');
+      assert.ok(error instanceof RequestTimeoutError);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000);
+    await waitUntil(() => client.sendRequest('was_cancelled', ['t1']));
+  });
+
+  test('connect(url, {timeout}) sets the default request timeout', async () => {
+    const client = createClient({ WebSocket });
+    opened.add(client);
+    await client.connect(kernel.url, { timeout: 100 });
+    await assert.rejects(client.sendRequest('wait_cancellable', ['t2']), { name: 'TimeoutError' });
+    assert.equal(await client.sendRequest('multiply', [2, 3]), 6); // the connection serves on
+    await waitUntil(() => client.sendRequest('was_cancelled', ['t2']));
+  });
+
+  test('an aborted signal rejects with an AbortError and the kernel cancels the call', async () => {
+    const { RecordingWebSocket, sent } = recordingWebSocket();
+    const client = await connected({ WebSocket: RecordingWebSocket });
+    const controller = new AbortController();
+    const call = client.sendRequest('wait_cancellable', ['a1'], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(call, (error) => {
+      assert.equal(error.name, 'AbortError');
+      assert.ok(error instanceof RequestAbortedError);
+      return true;
+    });
+    await waitUntil(() => client.sendRequest('was_cancelled', ['a1']));
+    const request = sent.find((message) => message.method === 'wait_cancellable');
+    assert.deepEqual(
+      sent.find((message) => message.method === '$/cancelRequest'),
+      { jsonrpc: '2.0', method: '$/cancelRequest', params: { id: request.id } },
+    );
+    const already = new AbortController();
+    already.abort();
+    await assert.rejects(client.sendRequest('multiply', [1, 1], { signal: already.signal }), { name: 'AbortError' });
+  });
+
+  test('progress values arrive in order before the result', async () => {
+    const client = await connected();
+    /** @type {any[]} */
+    const values = [];
+    let resolvedEarly = false;
+    const result = await client.sendRequest('count_with_progress', [5, 0.08], {
+      onProgress: (value) => {
+        if (resolvedEarly) throw new Error('progress after the result');
+        values.push(value);
+      },
+    });
+    resolvedEarly = true;
+    assert.equal(result, 5);
+    assert.deepEqual(values, [1, 2, 3, 4, 5].map((done) => ({ done, total: 5 })));
+  });
+
+  test('the kernel cancelling its call to the client is answered -32800 at once', async () => {
+    const client = await connected();
+    let finished = false;
+    client.register('ui.slow', () => new Promise((resolve) => setTimeout(() => { finished = true; resolve('late'); }, 500)));
+    assert.equal(await client.sendRequest('ask_client_briefly', ['ui.slow', 0.1]), 'timed out');
+    assert.equal(finished, false);
+  });
+});
+
+/** Poll `check` (a promise of a boolean) until it is true, for at most 5 s. */
+async function waitUntil(check) {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('waited 5 s in vain');
+}

@@ -12,7 +12,7 @@ import contextvars
 import sys
 from typing import Any
 
-from sidegears import RPCError, RPCKernel, hookimpl, rpc_method
+from sidegears import RPCError, RPCKernel, hookimpl, report_progress, rpc_method
 
 # The connection whose message is being served, so that a method can answer
 # through it (notify_me) or call its client (ask_client).
@@ -98,6 +98,45 @@ async def close_me(code: int = 4000, reason: str = "closed by the kernel") -> No
         await connection.close(code, reason)
 
     asyncio.get_running_loop().create_task(close_later())
+
+
+# Tags of wait_cancellable calls that saw asyncio.CancelledError.
+cancelled_tags: list[str] = []
+
+
+@rpc_method
+async def wait_cancellable(tag: str, seconds: float = 30) -> str:
+    """Wait, and remember the tag if the wait is cancelled ($/cancelRequest)."""
+    try:
+        await asyncio.sleep(seconds)
+        return tag
+    except asyncio.CancelledError:
+        cancelled_tags.append(tag)
+        raise
+
+
+@rpc_method
+def was_cancelled(tag: str) -> bool:
+    return tag in cancelled_tags
+
+
+@rpc_method
+async def count_with_progress(count: int, pause: float = 0.0) -> int:
+    """Report {done, total} after each step, then return count."""
+    for done in range(1, count + 1):
+        report_progress({"done": done, "total": count})
+        await asyncio.sleep(pause)
+    return count
+
+
+@rpc_method
+async def ask_client_briefly(method: str, timeout: float) -> str:
+    """Call the client with a timeout; the kernel then sends it $/cancelRequest."""
+    try:
+        await current_connection.get().call(method, None, timeout=timeout)
+    except asyncio.TimeoutError:
+        return "timed out"
+    return "answered"
 
 
 def main() -> None:

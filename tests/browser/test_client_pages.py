@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from sidegears import RPCError, RPCKernel, current_connection, hookimpl
+from sidegears import RPCError, RPCKernel, current_connection, hookimpl, report_progress
 
 from .helpers import PAGES, open_page
 
@@ -24,6 +24,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.notifications: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.cancelled: list[str] = []
 
     @hookimpl
     def register_methods(self, register: Callable[..., Any]) -> None:
@@ -51,7 +52,21 @@ class Recorder:
             assert connection is not None
             return await connection.call("double", [value], timeout=5)
 
-        for function in (multiply, fail, crash, notify_me, ask):
+        async def steps(count: int, pause: float) -> int:
+            for done in range(1, count + 1):
+                report_progress({"done": done, "total": count})
+                await asyncio.sleep(pause)
+            return count
+
+        async def wait(tag: str) -> str:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.cancelled.append(tag)
+                raise
+            return tag
+
+        for function in (multiply, fail, crash, notify_me, ask, steps, wait):
             register(function)
         register(add, name="math.add")
 
@@ -190,3 +205,25 @@ async def test_second_client_uses_the_cookie(client_page: Any, kernel: RPCKernel
         "isOpen": False,
         "firstStillOpen": True,
     }
+
+
+async def test_progress_timeout_and_abort(client_page: Any, recorder: Recorder) -> None:
+    """In Chromium: progress arrives in order before the result; a timeout and an AbortSignal reject and cancel the Python task."""
+    outcome = await client_page.evaluate(
+        """async () => {
+            const progress = [];
+            const result = await client.sendRequest('steps', [4, 0.06], {onProgress: (value) => progress.push(value.done)});
+            const failure = async (promise) => { try { await promise; return 'resolved'; } catch (e) { return e.name; } };
+            const timedOut = await failure(client.sendRequest('wait', ['by-timeout'], {timeout: 100}));
+            const controller = new AbortController();
+            const aborting = client.sendRequest('wait', ['by-abort'], {signal: controller.signal});
+            setTimeout(() => controller.abort(), 50);
+            return {result, progress, timedOut, aborted: await failure(aborting)};
+        }"""
+    )
+    assert outcome == {"result": 4, "progress": [1, 2, 3, 4], "timedOut": "TimeoutError", "aborted": "AbortError"}
+    for _ in range(100):
+        if len(recorder.cancelled) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    assert sorted(recorder.cancelled) == ["by-abort", "by-timeout"]

@@ -29,9 +29,11 @@ export function createClient(options?: ClientOptions): {
     /**
      * Call a kernel method: resolves with its result; rejects with an RPCError
      * when the kernel answers with an error, a ConnectionClosedError when the
-     * connection closes first, a ConnectionError when not connected.
+     * connection closes first, a ConnectionError when not connected, a
+     * RequestTimeoutError or RequestAbortedError as `options` say (see
+     * {@link RequestOptions}: timeout, signal, onProgress).
      */
-    sendRequest: (method: string, params?: Params) => Promise<any>;
+    sendRequest: (method: string, params?: Params, options?: RequestOptions) => Promise<any>;
     /** Send a notification (no answer); throws a ConnectionError when not connected. */
     sendNotification: (method: string, params?: Params) => void;
     /**
@@ -98,11 +100,41 @@ export type ConnectOptions = {
      */
     token?: string | undefined;
     /**
+     * The default `timeout` of every request on this
+     * connection, in milliseconds (none unless set; see {@link RequestOptions}).
+     */
+    timeout?: number | undefined;
+    /**
      * Milliseconds allowed for the websocket
      * handshake before `connect` rejects (default 10000; 0 waits as long as the
      * WebSocket implementation does).
      */
+    connectTimeout?: number | undefined;
+};
+/**
+ * Options of one request. Following the Language Server Protocol, a request
+ * that times out or is aborted rejects at once and the client sends the
+ * kernel `$/cancelRequest` for it (an async Python method then sees
+ * `CancelledError`); the kernel's late answer (-32800) is ignored.
+ */
+export type RequestOptions = {
+    /**
+     * Milliseconds before the request rejects with a
+     * RequestTimeoutError (name "TimeoutError"); 0 for none. Defaults to
+     * `connect`'s `timeout`.
+     */
     timeout?: number | undefined;
+    /**
+     * Aborting it rejects the request with a
+     * RequestAbortedError (name "AbortError").
+     */
+    signal?: AbortSignal | undefined;
+    /**
+     * Called with each value the
+     * method reports (`sidegears.report_progress(value)` in Python), in order,
+     * before the request resolves.
+     */
+    onProgress?: ((value: any) => void) | undefined;
 };
 /**
  * JSON-RPC params: positional (array) or named (object).

@@ -3,6 +3,8 @@
  *
  *     Error
  *     ├── RPCError               the peer answered with a JSON-RPC error object
+ *     ├── RequestTimeoutError    (name "TimeoutError") a request's timeout passed first
+ *     ├── RequestAbortedError    (name "AbortError") a request's AbortSignal was aborted first
  *     └── ConnectionError        the websocket could not be opened, or is not open
  *         └── ConnectionClosedError   it closed while a request was waiting for its answer
  *
@@ -23,6 +25,8 @@ export const ErrorCode: Readonly<{
     INVALID_PARAMS: -32602;
     /** The method raised, or the peer failed in some other way. */
     INTERNAL_ERROR: -32603;
+    /** The caller cancelled the call ($/cancelRequest, the Language Server Protocol's code). */
+    CALL_CANCELLED: -32800;
     /** The kernel stopped before the method finished. */
     REQUEST_CANCELLED: -32000;
     /** A kernel->client call lost its connection. */
@@ -62,6 +66,31 @@ export class RPCError extends Error {
         message: string;
         data?: unknown;
     };
+}
+/**
+ * A request's `timeout` passed before its answer came; the kernel was asked
+ * to cancel the call. Its `name` is "TimeoutError", as for `AbortSignal.timeout()`.
+ */
+export class RequestTimeoutError extends Error {
+    /**
+     * @param {string} message
+     * @param {number} timeout The timeout, in milliseconds.
+     */
+    constructor(message: string, timeout: number);
+    /** @type {number} */
+    timeout: number;
+}
+/**
+ * A request's `signal` was aborted before its answer came; the kernel was
+ * asked to cancel the call. Its `name` is "AbortError", as for `fetch`;
+ * `cause` is the signal's reason.
+ */
+export class RequestAbortedError extends Error {
+    /**
+     * @param {string} message
+     * @param {unknown} [cause] The AbortSignal's reason.
+     */
+    constructor(message: string, cause?: unknown);
 }
 /** The websocket to the kernel could not be opened, or is not open. */
 export class ConnectionError extends Error {

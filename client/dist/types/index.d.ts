@@ -12,6 +12,7 @@ export type Notification = import("./client.js").Notification;
 export type NotifyHandler = import("./client.js").NotifyHandler;
 export type NotifyProxy = import("./client.js").NotifyProxy;
 export type Params = import("./client.js").Params;
+export type RequestOptions = import("./client.js").RequestOptions;
 export type RequestProxy = import("./client.js").RequestProxy;
 export type WebSocketConstructor = import("./client.js").WebSocketConstructor;
 export type WebSocketLike = import("./client.js").WebSocketLike;
@@ -26,6 +27,7 @@ export type WebSocketLike = import("./client.js").WebSocketLike;
  * @typedef {import('./client.js').NotifyHandler} NotifyHandler
  * @typedef {import('./client.js').NotifyProxy} NotifyProxy
  * @typedef {import('./client.js').Params} Params
+ * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
@@ -35,4 +37,4 @@ export type WebSocketLike = import("./client.js").WebSocketLike;
  * @type {Client}
  */
 declare const sidegears: Client;
-export { ConnectionClosedError, ConnectionError, ErrorCode, RPCError } from "./errors.js";
+export { ConnectionClosedError, ConnectionError, ErrorCode, RequestAbortedError, RequestTimeoutError, RPCError } from "./errors.js";

@@ -23,6 +23,7 @@ export type ClientEvents = import("./client.js").ClientEvents;
 export type MethodHandler = import("./client.js").MethodHandler;
 export type NotifyHandler = import("./client.js").NotifyHandler;
 export type Params = import("./client.js").Params;
+export type RequestOptions = import("./client.js").RequestOptions;
 export type RequestProxy = import("./client.js").RequestProxy;
 export type NotifyProxy = import("./client.js").NotifyProxy;
 export type WebSocketConstructor = import("./client.js").WebSocketConstructor;
@@ -33,7 +34,7 @@ export type PluginOptions = {
     client?: {
         connect: (urlOrHost?: string | null, optionsOrPort?: import("./client.js").ConnectOptions | number, legacyOptions?: import("./client.js").ConnectOptions) => Promise<void>;
         disconnect: () => Promise<void>;
-        sendRequest: (method: string, params?: import("./client.js").Params) => Promise<any>;
+        sendRequest: (method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<any>;
         sendNotification: (method: string, params?: import("./client.js").Params) => void;
         requester: import("./client.js").RequestProxy;
         notifier: import("./client.js").NotifyProxy;
@@ -78,7 +79,7 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
     client: {
         connect: (urlOrHost?: string | null, optionsOrPort?: import("./client.js").ConnectOptions | number, legacyOptions?: import("./client.js").ConnectOptions) => Promise<void>;
         disconnect: () => Promise<void>;
-        sendRequest: (method: string, params?: import("./client.js").Params) => Promise<any>;
+        sendRequest: (method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<any>;
         sendNotification: (method: string, params?: import("./client.js").Params) => void;
         requester: import("./client.js").RequestProxy;
         notifier: import("./client.js").NotifyProxy;
@@ -110,7 +111,7 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
     /** Close the websocket; resolves once it is closed. */
     disconnect: () => Promise<void>;
     /** Call a kernel method; see the core client's `sendRequest`. */
-    sendRequest: (method: string, params?: import("./client.js").Params) => Promise<any>;
+    sendRequest: (method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<any>;
     /** Send a notification; see the core client's `sendNotification`. */
     sendNotification: (method: string, params?: import("./client.js").Params) => void;
     /** @returns {RequestProxy} the client's `requester` */
