@@ -221,7 +221,8 @@ def _method_info(func: Callable[..., Any]) -> MethodInfo:
     return MethodInfo(func)
 
 
-_Waiting = tuple[Any, contextvars.Context, Any]
+#: What _resume needs to finish a message that had to wait, and the request's id (None: not one request).
+_Waiting = tuple[Any, contextvars.Context, Any, Any]
 
 
 class RPCSession:
@@ -369,13 +370,18 @@ class RPCSession:
         assert task is not None
         self.tasks.add(task)
         self._in_flight += 1
+        coro, context, waiting_on, msg_id = waiting
+        if msg_id is not None:
+            self._calls[msg_id] = task  # what $/cancelRequest cancels
         try:
-            await _resume(*waiting)
+            await _resume(coro, context, waiting_on)
         except Exception as exc:  # the serving coroutines log their own failures; this is a last resort
             self.kernel.log.error("serving a message failed", connection=self.connection.id, exc_info=exc)
         finally:
             self.tasks.discard(task)
             self._in_flight -= 1
+            if msg_id is not None:
+                self._forget_call(msg_id, task)
             self._room_freed()
 
     def _room_freed(self) -> None:
@@ -443,16 +449,19 @@ class RPCSession:
                     self._protocol_notification(item)
                     return None
                 coro = self._serve_one(item, started)
+                # Each message gets its own context, as a task of its own would.
+                context = contextvars.copy_context()
+                finished, waiting_on = _start(coro, context)
+                return None if finished else (coro, context, waiting_on, None if item.id is NO_ID else item.id)
             elif type(item) is Response:
                 self._resolve(item)
                 return None
             else:
                 kernel.log.warning("invalid request", connection=self.connection.id, error=item["error"])  # type: ignore[index]
                 coro = self._send_error(item, started)  # type: ignore[arg-type]
-        # Each message gets its own context, as a task of its own would.
         context = contextvars.copy_context()
         finished, waiting_on = _start(coro, context)
-        return None if finished else (coro, context, waiting_on)
+        return None if finished else (coro, context, waiting_on, None)
 
     def _protocol_notification(self, note: Request) -> None:
         """``$/...`` notifications: the protocol's own (``$/cancelRequest``), not methods; others are ignored."""
@@ -462,6 +471,11 @@ class RPCSession:
             self.cancel_call(msg_id)
         else:
             self.kernel.log.debug("protocol notification ignored", method=note.method, connection=self.connection.id)
+
+    def _forget_call(self, msg_id: Any, task: asyncio.Task[Any]) -> None:
+        if self._calls.get(msg_id) is task:
+            del self._calls[msg_id]
+        self._cancelled_ids.discard(msg_id)
 
     def cancel_call(self, msg_id: Any) -> bool:
         """Cancel the running call with id ``msg_id`` (its caller gets -32800); False if none is running.
@@ -488,13 +502,16 @@ class RPCSession:
             self._progress_reported(msg_id, text)
         else:
             try:
-                loop.call_soon_threadsafe(self._progress_reported, msg_id, text)
+                loop.call_soon_threadsafe(self._progress_from_thread, msg_id, text)
             except RuntimeError:
                 pass  # the loop closed: the call's caller is gone with it
 
+    def _progress_from_thread(self, msg_id: Any, text: str) -> None:
+        # A method in a thread always waits, so its call is known until it ends.
+        if msg_id in self._calls:
+            self._progress_reported(msg_id, text)
+
     def _progress_reported(self, msg_id: Any, text: str) -> None:
-        if msg_id not in self._calls:
-            return  # the call ended (a late report from its thread)
         loop = asyncio.get_running_loop()
         now = loop.time()
         state = self._progress.get(msg_id)
@@ -601,7 +618,14 @@ class RPCSession:
                     replies[i] = stop.value
                     continue
                 rest = self._spawn(self._serve_members(items, i + 1, replies, found)) if i + 1 < len(items) else None
-                replies[i] = await _resume(coro, context, waiting_on)
+                task = asyncio.current_task()
+                if item.id is not NO_ID and task is not None:
+                    self._calls[item.id] = task  # what $/cancelRequest cancels
+                try:
+                    replies[i] = await _resume(coro, context, waiting_on)
+                finally:
+                    if item.id is not NO_ID and task is not None:
+                        self._forget_call(item.id, task)
                 if rest is not None:
                     try:
                         await rest
@@ -692,11 +716,6 @@ class RPCSession:
         error: RPCError | None = None
         msg_id = request.id
         if msg_id is not NO_ID:
-            # The task running this now finishes the call if it has to wait: a
-            # $/cancelRequest cancels that task.
-            task = asyncio.current_task()
-            if task is not None:
-                self._calls[msg_id] = task
             _current_call.set((self, msg_id))
         try:
             answered = None
@@ -759,9 +778,6 @@ class RPCSession:
                 kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
         if msg_id is NO_ID:
             return None
-        if self._calls.get(msg_id) is asyncio.current_task():
-            del self._calls[msg_id]
-        self._cancelled_ids.discard(msg_id)
         if self._progress:
             self._end_progress(msg_id)
         if error is not None:
