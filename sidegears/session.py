@@ -274,11 +274,14 @@ class RPCSession:
     def output_paused(self, paused: bool) -> None:
         """The client stopped (True) or resumed (False) reading what is sent to it: stop or resume reading from it.
 
-        A client that does not read its replies gets no more requests
-        served, so unread replies cannot pile up in the kernel.
+        A client that does not read its replies gets no more requests read
+        or started, so unread replies cannot pile up in the kernel: only
+        those of calls already running when it stopped wait.
         """
         self._output_blocked = paused
         self._update_reading()
+        if not paused:
+            self._wake()  # serve what waited meanwhile
 
     def _should_read(self) -> bool:
         if self._output_blocked:
@@ -396,7 +399,9 @@ class RPCSession:
         sink = self.sink
         loop = asyncio.get_running_loop()
         while True:
-            if inbox and (not self._saturated() or self._refusing):
+            # Nothing new starts while the client does not read (its replies would
+            # pile up) or too many calls wait; a stopping kernel answers at once.
+            if inbox and (self._refusing or not (self._output_blocked or self._saturated())):
                 text = inbox.popleft()
                 self._inbox_bytes -= len(text)
                 waiting = self.receive(text)

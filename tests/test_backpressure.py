@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 from websockets.asyncio.client import connect
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from sidegears import current_connection, rpc_method
@@ -114,3 +116,39 @@ async def test_clients_not_reading_are_dropped_at_the_kernel_wide_cap(caplog) ->
             assert drops and all("max_total_send_buffer" in message for message in drops)
             for sleeper in sleepers:
                 sleeper.transport.abort()
+
+
+@rpc_method(name="bp.big")
+async def big(size):
+    return "x" * size
+
+
+def raw_client_sending(port: int, texts: list[str]) -> socket.socket:
+    """A websocket client that sends ``texts`` in one write after the handshake, then never reads again."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert response.startswith(b"HTTP/1.1 101")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"".join(Frame(Opcode.TEXT, text.encode()).serialize(mask=True, extensions=[]) for text in texts))
+    return sock
+
+
+async def test_small_requests_for_big_replies_stop_being_served_when_the_client_stops_reading() -> None:
+    """300 small requests for 1 MB replies arrive at once and are never read: the kernel stops starting them."""
+    async with running_kernel() as kernel:
+        before = rss_bytes()
+        texts = [json.dumps({"jsonrpc": "2.0", "method": "bp.big", "params": [2**20], "id": i}) for i in range(300)]
+        sock = await asyncio.to_thread(raw_client_sending, kernel.port, texts)
+        await asyncio.sleep(0.5)
+        grown = rss_bytes() - before
+        (connection,) = kernel.connections
+        waiting = connection.session.in_flight
+        sock.close()
+    assert waiting <= 2, f"{waiting} replies wait to be written"
+    assert grown < 32 * 2**20, f"kernel grew by {grown / 2**20:.0f} MiB"
