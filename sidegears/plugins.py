@@ -70,6 +70,9 @@ def blocked_from_env() -> set[str]:
     return {name.strip() for name in os.environ.get(BLOCK_ENV_VAR, "").split(",") if name.strip()}
 
 
+_CALL_OBSERVERS = frozenset({"before_dispatch", "on_notify", "after_dispatch", "on_method_error"})
+
+
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager with SideGears' hook specs, plugin loading, and a cache it keeps current itself.
 
@@ -81,6 +84,10 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         #: Names of the hooks at least one registered plugin implements (wrappers included).
         self.implemented: frozenset[str] = frozenset()
+        #: Which of the hooks that observe every call (before_dispatch, on_notify,
+        #: after_dispatch, on_method_error) are implemented: usually none, and
+        #: then dispatch checks one empty set instead of four names.
+        self.call_observers: frozenset[str] = frozenset()
         self._first_result_callers: dict[str, Callable[..., Any]] = {}
         self._monitors = 0
         self.add_hookspecs(hookspecs)
@@ -115,6 +122,7 @@ class PluginManager(pluggy.PluginManager):
         self.implemented = frozenset(
             caller.name for plugin in self.get_plugins() for caller in self.get_hookcallers(plugin) or ()
         )
+        self.call_observers = self.implemented & _CALL_OBSERVERS
         self._first_result_callers = {}
 
     def first_result_caller(self, name: str) -> Callable[..., Any]:

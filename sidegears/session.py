@@ -714,7 +714,7 @@ class RPCSession:
         kernel = self.kernel
         connection = self.connection
         pm = kernel.plugin_manager
-        implemented = pm.implemented
+        implemented = pm.call_observers  # usually empty: then no hook but find_method runs
         hook = pm.hook
         started = time.perf_counter()
         result: Any = None
@@ -724,14 +724,14 @@ class RPCSession:
             _current_call.set((self, msg_id))
         try:
             answered = None
-            if "before_dispatch" in implemented:
+            if implemented and "before_dispatch" in implemented:
                 answered = await first_answer(
                     hook.before_dispatch(kernel=kernel, connection=connection, message=request)
                 )
             if answered is not None:
                 result = answered
             else:
-                if request.id is NO_ID and "on_notify" in implemented:
+                if msg_id is NO_ID and implemented and "on_notify" in implemented:
                     await settle(hook.on_notify(kernel=kernel, connection=connection, message=request))
                 name = request.method
                 method = None if _found is None else _found.get(name)
@@ -767,7 +767,7 @@ class RPCSession:
                     )
                 except Exception as hook_exc:  # an observer must not cost the client its reply
                     kernel.log.error("on_method_error hook failed", method=request.method, exc_info=hook_exc)
-        if "after_dispatch" in implemented:
+        if implemented and "after_dispatch" in implemented:
             try:
                 await settle(
                     hook.after_dispatch(
