@@ -35,8 +35,10 @@ MiB = 1024 * 1024
 
 #: Seconds a stop waits for cancelled calls to end, after stop_timeout.
 STOP_CANCEL_WAIT = 0.3
-#: Seconds a stop gives clients to answer its close frame (within stop_timeout + 1 s in all).
+#: Seconds a stop gives clients to answer its close frame.
 STOP_CLOSE_WAIT = 0.6
+#: Seconds a stop may take past stop_timeout in all (cancelling, closing, on_disconnect), whatever the clients do.
+STOP_MARGIN = 0.9
 
 
 @dataclass
@@ -452,6 +454,12 @@ class RPCKernel:
         server = self._server
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limits.stop_timeout
+        hard_end = deadline + STOP_MARGIN
+
+        def left(keep: float) -> float:
+            """Seconds to the hard end, less ``keep`` for the steps after this one (at least a moment)."""
+            return max(0.01, hard_end - keep - loop.time())
+
         if self._grace_timer is not None:
             self._grace_timer.cancel()
         server.close()  # stop listening; connections stay
@@ -463,7 +471,7 @@ class RPCKernel:
             if loop.time() >= deadline:
                 for task in tasks:
                     task.cancel()
-                await asyncio.wait(tasks, timeout=STOP_CANCEL_WAIT)
+                await asyncio.wait(tasks, timeout=min(STOP_CANCEL_WAIT, left(0.5)))
                 break
             await asyncio.wait(tasks, timeout=deadline - loop.time())
         transports = list(self.transports)
@@ -471,14 +479,13 @@ class RPCKernel:
             transport.close(CLOSE_GOING_AWAY, "kernel stopping")
         if transports:
             closing = [asyncio.ensure_future(transport.wait_closed()) for transport in transports]
-            left = deadline + STOP_CLOSE_WAIT - loop.time()
-            _, late = await asyncio.wait(closing, timeout=max(0.05, min(left, STOP_CLOSE_WAIT)))
+            _, late = await asyncio.wait(closing, timeout=min(STOP_CLOSE_WAIT, left(0.2)))
             for transport in transports:
                 transport.abort()  # a client that did not finish the closing handshake in time
             for waiter in late:
                 waiter.cancel()
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=STOP_CANCEL_WAIT)
+        if self._background:  # on_disconnect hooks
+            await asyncio.wait(set(self._background), timeout=min(STOP_CANCEL_WAIT, left(0.1)))
         try:
             await settle(self.hook.on_shutdown(kernel=self))
         except Exception as exc:
@@ -714,6 +721,11 @@ class RPCKernel:
     async def connection_opened(self, connection: Connection) -> None:
         """A websocket handshake succeeded: track the client and run ``on_connect`` before its first message."""
         self._handshaking.pop(connection.transport, None)
+        if self._stopping is not None:  # its handshake began before the stop: no new client now
+            assert connection.session is not None
+            connection.session.refuse_new_requests()
+            connection.transport.close(CLOSE_GOING_AWAY, "kernel stopping")
+            return
         self.connections.add(connection)
         if self._grace_timer is not None:
             self._grace_timer.cancel()

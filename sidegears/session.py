@@ -58,6 +58,9 @@ _current_call: contextvars.ContextVar[tuple[RPCSession, Any] | None] = contextva
 #: value is always sent, before the reply.
 PROGRESS_INTERVAL = 0.05
 
+#: Requests a stopping kernel refuses before letting the loop run other work.
+REFUSALS_PER_TURN = 64
+
 #: The reason a task is cancelled with when its caller sent ``$/cancelRequest``.
 _CANCELLED_BY_CALLER = "cancelled by the caller ($/cancelRequest)"
 _NOTHING = object()
@@ -284,7 +287,7 @@ class RPCSession:
             self._wake()  # serve what waited meanwhile
 
     def _should_read(self) -> bool:
-        if self._output_blocked:
+        if self._output_blocked or (self._refusing and not self._pending):
             return False
         if self._in_flight < self._max_in_flight:
             return True
@@ -320,12 +323,21 @@ class RPCSession:
         self._wake()
 
     def refuse_new_requests(self) -> None:
-        """From now on answer every request with -32000 without running it (the kernel is stopping).
+        """The kernel is stopping: read no more, and answer requests already read with -32000 without running them.
 
-        Calls already running go on; notifications are dropped (logged).
+        Calls already running go on (while one waits for the client's answer
+        to ``connection.call()``, reading goes on for it); notifications are
+        dropped. Not reading is what keeps a stop bounded: clients calling
+        flat out would otherwise keep the loop busy refusing.
         """
         self._refusing = True
+        self._update_reading()
         self._wake()
+
+    def drop_unread(self) -> None:
+        """Forget the messages received and not yet served (the connection is closing: its close answers them)."""
+        self._inbox.clear()
+        self._inbox_bytes = 0
 
     def _wake(self) -> None:
         wakeup = self._wakeup
@@ -398,6 +410,7 @@ class RPCSession:
         inbox = self._inbox
         sink = self.sink
         loop = asyncio.get_running_loop()
+        refused = 0
         while True:
             # Nothing new starts while the client does not read (its replies would
             # pile up) or too many calls wait; a stopping kernel answers at once.
@@ -407,6 +420,10 @@ class RPCSession:
                 waiting = self.receive(text)
                 if waiting is not None:
                     return waiting
+                if self._refusing:
+                    refused += 1
+                    if refused % REFUSALS_PER_TURN == 0:
+                        await asyncio.sleep(0)  # a stop's own timers must run on time
                 continue
             if self._input_ended:
                 return None
@@ -565,7 +582,6 @@ class RPCSession:
                 replies.append(item)  # type: ignore[arg-type]  # a ready error reply
         if replies:
             self._write(protocol.encode(replies if incoming.is_batch else replies[0]), None)
-        self.kernel.log.info("request refused: the kernel is stopping", connection=self.connection.id, replies=len(replies))
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         """Run ``coro`` (batch members) in a task of its own, which a stop waits for and cancels."""

@@ -397,9 +397,15 @@ class WebSocketTransport(asyncio.Protocol):
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the closing handshake with a close code; the TCP connection ends when the client answers."""
         self.flush()
+        if self.session is not None:
+            self.session.drop_unread()
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(code, reason)
             self._process_events()
+            # The client's close frame must be read, even if back-pressure or a
+            # stop paused reading; text that comes before it is dropped.
+            if self._transport is not None and not self._lost:
+                self._transport.resume_reading()
         elif self.protocol.state is State.CONNECTING:
             self.abort()
 

@@ -17,7 +17,7 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
-from .test_stop import ReadAndAnswered
+from .test_stop import stop_under_load
 
 pytestmark = pytest.mark.long
 
@@ -120,40 +120,7 @@ async def test_twenty_thousand_connects_leave_memory_and_files_flat(kernel_proce
 
 async def test_stop_under_load_of_two_hundred_clients() -> None:
     """200 clients calling flat out: stop() answers every request it read and returns within stop_timeout + 1 s."""
-    from sidegears.testing import running_kernel
-
-    from . import test_stop  # noqa: F401  (its stop.work method)
-
-    ledger = ReadAndAnswered()
-    stop_timeout = 2.0
-    async with running_kernel(stop_timeout=stop_timeout) as kernel:
-        kernel.register_plugin(ledger)
-        done = asyncio.Event()
-
-        async def caller(n: int) -> None:
-            try:
-                async with connect(kernel.url, max_queue=None) as ws:
-                    i = 0
-                    while not done.is_set() and i < 50_000:
-                        i += 1
-                        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "stop.work", "params": [f"{n}", 0.01], "id": i}))
-                        if i % 4 == 0:
-                            await asyncio.sleep(0.001)
-            except Exception:  # noqa: BLE001  (the stop closes them)
-                pass
-
-        callers = [asyncio.ensure_future(caller(n)) for n in range(200)]
-        await asyncio.sleep(3)
-        began = time.monotonic()
-        await kernel.astop()
-        took = time.monotonic() - began
-        done.set()
-        await asyncio.wait(callers, timeout=30)
-    assert took < stop_timeout + 1.0, f"stop() took {took:.2f} s"
-    read = sum(len(ids) for ids in ledger.read.values())
-    assert read > 1000
-    unanswered = sum(len(ids - ledger.answered[cid]) for cid, ids in ledger.read.items())
-    assert unanswered == 0, f"{unanswered} of {read} requests read got no reply"
+    await stop_under_load(clients=200, stop_timeout=2.0, load_seconds=3.0, silent=True)
 
 
 async def test_clients_that_do_not_read_keep_the_kernel_bounded(kernel_process: KernelProcess) -> None:
