@@ -959,7 +959,8 @@
    *     // in a component
    *     await this.$_sidegears.connect('localhost', 5678, { token });
    *     const six = await this.$_sidegears.getRequestProxy().multiply(2, 3);
-   *     this.$_sidegears.on('notification', ({ method, params }) => { ... });
+   *     this.$_sidegears.on('notification', (method, params) => { ... });
+   *     this.$_sidegears.isOpen();   // as in the original package; `connected` is the same, as a property
    *
    * @module
    */
@@ -990,6 +991,16 @@
    */
 
   /**
+   * Listener signatures for the Vue object's `on(event, listener)`: as the core
+   * client's, except that a notification listener gets `(method, params)`, as
+   * in the original package.
+   * @typedef {object} VueEvents
+   * @property {() => void} open
+   * @property {(info: import('./client.js').CloseInfo) => void} close
+   * @property {NotifyHandler} notification
+   */
+
+  /**
    * The parts of a Vue app the plugin uses.
    * @typedef {object} VueApp
    * @property {{globalProperties: Record<string, any>}} config
@@ -1013,13 +1024,57 @@
       state.isOpen = false;
     });
 
+    /** The wrappers given to the core client for notification listeners, so that `off` finds them. */
+    const adapted = new Map();
+
+    /**
+     * @template {keyof VueEvents} E
+     * @param {E} event
+     * @param {VueEvents[E]} listener
+     * @returns {() => void}
+     */
+    function on(event, listener) {
+      if (event !== 'notification') return client.on(event, /** @type {any} */ (listener));
+      const notify = /** @type {NotifyHandler} */ (listener);
+      /** @param {import('./client.js').Notification} notification */
+      const wrapped = ({ method, params }) => notify(method, params);
+      adapted.set(listener, wrapped);
+      const remove = client.on('notification', wrapped);
+      return () => {
+        remove();
+        adapted.delete(listener);
+      };
+    }
+
+    /**
+     * @template {keyof VueEvents} E
+     * @param {E} event
+     * @param {VueEvents[E]} listener
+     */
+    function off(event, listener) {
+      if (event === 'notification' && adapted.has(listener)) {
+        client.off('notification', adapted.get(listener));
+        adapted.delete(listener);
+        return;
+      }
+      client.off(event, /** @type {any} */ (listener));
+    }
+
     const sidegears = {
       /** The wrapped core client. */
       client,
       /** Reactive state: `isOpen` follows the websocket (when `reactive` was available). */
       state,
-      /** Whether the websocket is open; reactive in templates and computed properties. */
-      get isOpen() {
+      /**
+       * Whether the websocket is open, as a function (the original package's
+       * API); reactive in templates and computed properties.
+       * @returns {boolean}
+       */
+      isOpen() {
+        return state.isOpen;
+      },
+      /** The same as `isOpen()`, as a property; reactive too. */
+      get connected() {
         return state.isOpen;
       },
       /**
@@ -1053,11 +1108,12 @@
       getNotifyProxy: () => client.notifier,
       /**
        * Add a listener for "open", "close" or "notification" (which receives
-       * `{method, params}`); returns a function that removes it.
+       * `(method, params)`, as in the original package); returns a function
+       * that removes it.
        */
-      on: client.on,
+      on,
       /** Remove a listener added with `on`. */
-      off: client.off,
+      off,
       /** Answer kernel requests for a method; see the core client's `register`. */
       register: client.register,
     };
@@ -1078,6 +1134,12 @@
      * @param {PluginOptions} [options]
      */
     install(app, options = {}) {
+      if (!app?.config?.globalProperties || typeof app.provide !== 'function') {
+        throw new TypeError(
+          "SideGears' Vue plugin needs Vue 3: install it on an app, createApp(App).use(SidegearsPlugin); " +
+            'Vue 2 (Vue.use) is not supported',
+        );
+      }
       const client = options.client ?? createClient({ WebSocket: options.WebSocket });
       const globalVue = /** @type {{Vue?: {reactive?: PluginOptions['reactive']}}} */ (globalThis).Vue;
       const reactive = options.reactive ?? globalVue?.reactive ?? ((target) => target);

@@ -79,7 +79,7 @@ test('sidegears-plugin.js sets the global SidegearsPlugin, which installs into a
   SidegearsPlugin.install(app, {});
   const sidegears = /** @type {any} */ (app.config.globalProperties).$_sidegears;
   assert.equal(provided.get('sidegears'), sidegears);
-  assert.equal(sidegears.isOpen, false);
+  assert.equal(sidegears.isOpen(), false);
 });
 
 test('the ESM bundles export what the sources export, sharing one copy of the client code', async () => {

@@ -49,13 +49,15 @@ test('install sets this.$_sidegears and provides the same object', () => {
 test('connect(host, port), requests, proxies and disconnect', async () => {
   const { sidegears } = install();
   await sidegears.connect('127.0.0.1', kernel.port);
-  assert.equal(sidegears.isOpen, true);
+  assert.equal(sidegears.isOpen(), true);
+  assert.equal(sidegears.connected, true);
   assert.equal(await sidegears.sendRequest('multiply', [4, 5]), 20);
   assert.equal(await sidegears.getRequestProxy().multiply(2, 3), 6);
   assert.deepEqual(await sidegears.getRequestProxy().files.list('x'), ['x/a.txt', 'x/b.txt']);
   await assert.rejects(sidegears.sendRequest('fail'), (error) => error instanceof RPCError && error.code === -32000);
   await sidegears.disconnect();
-  assert.equal(sidegears.isOpen, false);
+  assert.equal(sidegears.isOpen(), false);
+  assert.equal(sidegears.connected, false);
 });
 
 test('connect also takes a full url and options', async () => {
@@ -71,9 +73,9 @@ test('connect() defaults to ws://localhost:5678/', async () => {
   await connecting.catch(() => {}); // whether or not something listens there
 });
 
-test('isOpen is reactive: a computed property follows connect, a kernel-side close and disconnect', async () => {
+test('isOpen() is reactive: a computed property follows connect, a kernel-side close and disconnect', async () => {
   const { sidegears } = install();
-  const label = computed(() => (sidegears.isOpen ? 'connected' : 'offline'));
+  const label = computed(() => (sidegears.isOpen() ? 'connected' : 'offline'));
   assert.equal(label.value, 'offline');
   await sidegears.connect(kernel.url);
   assert.equal(label.value, 'connected');
@@ -87,16 +89,30 @@ test('isOpen is reactive: a computed property follows connect, a kernel-side clo
   assert.equal(label.value, 'offline');
 });
 
-test('the notification event carries {method, params}; notify proxy and sendNotification send', async () => {
+test('the notification event passes (method, params), as in the original package; off removes it', async () => {
   const { sidegears } = install();
   await sidegears.connect(kernel.url);
-  const first = nextValue((deliver) => sidegears.on('notification', deliver));
+  const first = nextValue((deliver) => sidegears.on('notification', (method, params) => deliver({ method, params })));
   sidegears.getNotifyProxy().notify_me('hello', { a: 1 });
   assert.deepEqual(await first, { method: 'hello', params: { a: 1 } });
-  const second = nextValue((deliver) => sidegears.on('notification', deliver));
+  const second = nextValue((deliver) => sidegears.on('notification', (method, params) => deliver({ method, params })));
   sidegears.sendNotification('notify_me', ['again']);
   // The kernel leaves params out when they are None.
   assert.deepEqual(await second, { method: 'again', params: undefined });
+  /** @type {string[]} */
+  const seen = [];
+  const listener = (/** @type {string} */ method) => seen.push(method);
+  sidegears.on('notification', listener);
+  sidegears.off('notification', listener);
+  const third = nextValue((deliver) => sidegears.on('notification', (method) => deliver(method)));
+  sidegears.sendNotification('notify_me', ['third']);
+  assert.equal(await third, 'third');
+  assert.deepEqual(seen, []);
+});
+
+test("Vue 2's Vue.use gets a clear error", () => {
+  const Vue2 = function Vue() {};
+  assert.throws(() => SidegearsPlugin.install(/** @type {any} */ (Vue2)), /needs Vue 3.*Vue 2/);
 });
 
 test('register answers kernel requests through the wrapped client', async () => {
@@ -126,7 +142,7 @@ test('without options.reactive it uses the global Vue of a CDN page, and useSide
   app.use(SidegearsPlugin, { WebSocket });
   const sidegears = app.config.globalProperties.$_sidegears;
   assert.equal(app.runWithContext(() => useSidegears()), sidegears);
-  const label = computed(() => sidegears.isOpen);
+  const label = computed(() => sidegears.isOpen());
   assert.equal(label.value, false);
   sidegears.state.isOpen = true; // as the open event does
   assert.equal(label.value, true);

@@ -57,6 +57,16 @@ export type PluginOptions = {
     reactive?: (<T extends object>(target: T) => T) | undefined;
 };
 /**
+ * Listener signatures for the Vue object's `on(event, listener)`: as the core
+ * client's, except that a notification listener gets `(method, params)`, as
+ * in the original package.
+ */
+export type VueEvents = {
+    open: () => void;
+    close: (info: import("./client.js").CloseInfo) => void;
+    notification: NotifyHandler;
+};
+/**
  * The parts of a Vue app the plugin uses.
  */
 export type VueApp = {
@@ -95,8 +105,14 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
     state: {
         isOpen: boolean;
     };
-    /** Whether the websocket is open; reactive in templates and computed properties. */
-    readonly isOpen: boolean;
+    /**
+     * Whether the websocket is open, as a function (the original package's
+     * API); reactive in templates and computed properties.
+     * @returns {boolean}
+     */
+    isOpen(): boolean;
+    /** The same as `isOpen()`, as a property; reactive too. */
+    readonly connected: boolean;
     /**
      * Connect to the kernel at ws://host:port/, or at a full url:
      * `connect('ws://127.0.0.1:5678/', {token})`. With no host, a page served
@@ -120,11 +136,12 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
     getNotifyProxy: () => NotifyProxy;
     /**
      * Add a listener for "open", "close" or "notification" (which receives
-     * `{method, params}`); returns a function that removes it.
+     * `(method, params)`, as in the original package); returns a function
+     * that removes it.
      */
-    on: <E extends keyof import("./client.js").ClientEvents>(event: E, listener: import("./client.js").ClientEvents[E]) => () => void;
+    on: <E extends keyof VueEvents>(event: E, listener: VueEvents[E]) => () => void;
     /** Remove a listener added with `on`. */
-    off: <E extends keyof import("./client.js").ClientEvents>(event: E, listener: import("./client.js").ClientEvents[E]) => void;
+    off: <E extends keyof VueEvents>(event: E, listener: VueEvents[E]) => void;
     /** Answer kernel requests for a method; see the core client's `register`. */
     register: (method: string, handler: import("./client.js").MethodHandler) => () => void;
 };

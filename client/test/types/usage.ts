@@ -42,9 +42,9 @@ async function usage(): Promise<void> {
   await sg.connect('ws://127.0.0.1:5678/', { token: 'secret' });
   const alsoSix: number = await sg.getRequestProxy().multiply(2, 3);
   sg.getNotifyProxy().log(alsoSix);
-  const stop = sg.on('notification', ({ method, params }) => console.log(method, params));
+  const stop = sg.on('notification', (method: string, params) => console.log(method, params));
   stop();
-  const open: boolean = sg.isOpen && sg.state.isOpen;
+  const open: boolean = sg.isOpen() && sg.connected && sg.state.isOpen;
   console.log(open);
 }
 
