@@ -58,6 +58,9 @@ HTTP_SECURITY_HEADERS = (
     ("Cross-Origin-Resource-Policy", "same-origin"),
 )
 
+#: Bytes of a closing connection's input fed to the protocol per loop turn (see data_received).
+CLOSING_SLICE = 16 * 1024
+
 #: Seconds to wait for the client's side of a closing handshake before dropping the TCP connection.
 CLOSE_TIMEOUT = 10.0
 
@@ -95,6 +98,8 @@ class WebSocketTransport(asyncio.Protocol):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._ping_data: bytes | None = None
         self._close_reported = False
+        self._closing_input = bytearray()  # read after our close frame, waiting to be fed in slices
+        self._feeding = False
 
     def __repr__(self) -> str:
         return f"<WebSocketTransport from {self.remote_address}>"
@@ -111,8 +116,32 @@ class WebSocketTransport(asyncio.Protocol):
             self._set_timer("handshake", open_timeout, self._handshake_timed_out)
 
     def data_received(self, data: bytes) -> None:
+        if self.protocol.state is State.CLOSING:
+            # After our close frame, what the client sent before it saw the
+            # close is read only to find its close reply, and dropped. A flood
+            # of it (clients calling flat out while the kernel stops) is fed
+            # in slices, one per loop turn, so that a stop's timers run on time.
+            self._closing_input += data
+            if not self._feeding:
+                self._feeding = True
+                self.pause_reading()
+                self._loop.call_soon(self._feed_closing_input)
+            return
         self.protocol.receive_data(data)
         self._process_events()
+
+    def _feed_closing_input(self) -> None:
+        if self._lost:
+            return
+        chunk = bytes(self._closing_input[:CLOSING_SLICE])
+        del self._closing_input[:CLOSING_SLICE]
+        self.protocol.receive_data(chunk)
+        self._process_events()
+        if self._closing_input and not self._lost:
+            self._loop.call_soon(self._feed_closing_input)
+        else:
+            self._feeding = False
+            self.resume_reading()
 
     def eof_received(self) -> None:
         self.protocol.receive_eof()
