@@ -456,6 +456,7 @@ class RPCSession:
         incoming = protocol.parse_message(text, self._max_batch)
         if "log_message" in kernel.plugin_manager.implemented:
             log_message(kernel, self.connection, "in", text, None)
+        call_id = None  # a single request's id: what $/cancelRequest names, if it has to wait
         if incoming.error is not None:
             kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
             coro = self._send_error(incoming.error, started)
@@ -471,19 +472,17 @@ class RPCSession:
                     self._protocol_notification(item)
                     return None
                 coro = self._serve_one(item, started)
-                # Each message gets its own context, as a task of its own would.
-                context = contextvars.copy_context()
-                finished, waiting_on = _start(coro, context)
-                return None if finished else (coro, context, waiting_on, None if item.id is NO_ID else item.id)
+                call_id = None if item.id is NO_ID else item.id
             elif type(item) is Response:
                 self._resolve(item)
                 return None
             else:
                 kernel.log.warning("invalid request", connection=self.connection.id, error=item["error"])  # type: ignore[index]
                 coro = self._send_error(item, started)  # type: ignore[arg-type]
+        # Each message gets its own context, as a task of its own would.
         context = contextvars.copy_context()
         finished, waiting_on = _start(coro, context)
-        return None if finished else (coro, context, waiting_on, None)
+        return None if finished else (coro, context, waiting_on, call_id)
 
     def _protocol_notification(self, note: Request) -> None:
         """``$/...`` notifications: the protocol's own (``$/cancelRequest``), not methods; others are ignored."""
