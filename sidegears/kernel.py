@@ -700,8 +700,8 @@ class RPCKernel:
         self.transports.add(transport)
         self._handshaking[transport] = None
         limits = self.limits
-        host = _host_of(transport.remote_address)
-        same_host = [t for t in self._handshaking if _host_of(t.remote_address) == host]
+        host = transport.remote_host
+        same_host = [t for t in self._handshaking if t.remote_host == host]
         if len(same_host) > limits.max_handshakes_per_address:
             self._drop_handshake(same_host[0], "per address")
         elif len(self._handshaking) > limits.max_handshakes:
@@ -795,10 +795,6 @@ def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
         else:
             return uvloop.new_event_loop()
     return asyncio.new_event_loop()
-
-
-def _host_of(address: Any) -> Any:
-    return address[0] if isinstance(address, tuple) and address else address
 
 
 def _raise_open_files_limit() -> None:

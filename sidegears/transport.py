@@ -354,6 +354,12 @@ class WebSocketTransport(asyncio.Protocol):
         return 0 if transport is None or self._lost else transport.get_write_buffer_size()
 
     @property
+    def remote_host(self) -> Any:
+        """The client's address without its port: what per-address limits count by."""
+        address = self.remote_address
+        return address[0] if isinstance(address, tuple) and address else address
+
+    @property
     def connection_id(self) -> int | None:
         return None if self.connection is None else self.connection.id
 

@@ -140,7 +140,7 @@ def _refuse(
     security: Security, kernel: RPCKernel, websocket: Any, request: Any, why: str, status: int = 403, **details: Any
 ) -> Response:
     remote = websocket.remote_address
-    suppressed = security.refusals.allow(remote[0] if isinstance(remote, tuple) and remote else remote)
+    suppressed = security.refusals.allow(websocket.remote_host)
     if suppressed is not None:
         if suppressed:
             details["suppressed_before"] = suppressed
