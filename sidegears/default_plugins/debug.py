@@ -135,10 +135,9 @@ class CallTracer:
         self.stdlib_logger = logging.getLogger(LOGGER_NAME)  # protected by make_logger above
 
     @hookimpl(tryfirst=True)
-    def before_dispatch(self, message: Request) -> None:
-        call = _current_call.get()
-        if call is None or call.message is not message:
-            _current_call.set(_Call(message))
+    def before_dispatch(self) -> None:
+        # Only there so that the kernel calls before_dispatch: the monitoring,
+        # registered with this tracer, starts the call's record as it does.
         return None  # anything else would answer the call
 
     @hookimpl(tryfirst=True)
