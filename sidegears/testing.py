@@ -32,11 +32,12 @@ except ImportError as exc:  # pragma: no cover - a runtime install without the t
         "sidegears.testing needs pytest-asyncio (and pytest): pip install 'sidegears[test]'"
     ) from exc
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from .errors import RPCError
 from .kernel import RPCKernel
 
-__all__ = ["running_kernel", "RPCTestClient", "kernel", "rpc"]
+__all__ = ["running_kernel", "RPCTestClient", "refusal_code", "kernel", "rpc"]
 
 
 @asynccontextmanager
@@ -50,6 +51,26 @@ async def running_kernel(**options: Any) -> AsyncIterator[RPCKernel]:
         yield kernel
     finally:
         await kernel.astop()
+
+
+async def refusal_code(url: str, **connect_options: Any) -> int:
+    """How the kernel at ``url`` refuses a client: the HTTP status of the handshake (403 for a foreign
+    Origin or Host), or the close code sent right after it (4001 for a missing or wrong token).
+
+    ``connect_options`` go to websockets' ``connect`` (``origin=``, ``additional_headers=``).
+    Raises AssertionError when the kernel serves the client instead.
+    """
+    try:
+        async with connect(url, **connect_options) as websocket:
+            await websocket.send('{"jsonrpc": "2.0", "id": 1, "method": "rpc.refusal_probe"}')
+            answer = await asyncio.wait_for(websocket.recv(), 10)
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    except ConnectionClosed as exc:
+        if exc.rcvd is None:
+            raise AssertionError(f"the connection dropped without a close code: {exc}") from exc
+        return exc.rcvd.code
+    raise AssertionError(f"not refused: the kernel answered {answer!r}")
 
 
 class RPCTestClient:

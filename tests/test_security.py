@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import ssl
 import subprocess
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
 
 from sidegears import RPCKernel, rpc_method
-from sidegears.testing import RPCTestClient
+from sidegears.default_plugins.security import CONNECT_CHECK_PATH
+from sidegears.testing import RPCTestClient, refusal_code
 
 
 @rpc_method(name="security.multiply")
@@ -35,18 +36,11 @@ def base_url(kernel) -> str:
     return f"ws://127.0.0.1:{kernel.port}/"
 
 
-async def refused(url: str, **kwargs) -> int:
-    with pytest.raises(InvalidStatus) as info:
-        async with connect(url, **kwargs):
-            pass
-    return info.value.response.status_code
-
-
 def http_get(port: int, path: str, headers: dict | None = None) -> http.client.HTTPResponse:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     conn.request("GET", path, headers=headers or {})
     response = conn.getresponse()
-    response.read()
+    response.body = response.read()
     return response
 
 
@@ -59,8 +53,8 @@ async def test_a_token_is_made_per_launch_and_in_kernel_url(secured) -> None:
 
 async def test_client_without_token_is_refused_with_403(secured, caplog) -> None:
     """A plain websockets client with no token gets 403, and the log shows why but not the secret."""
-    assert await refused(base_url(secured)) == 403
-    assert await refused(base_url(secured) + "?token=wrong") == 403
+    assert await refusal_code(base_url(secured)) == 403
+    assert await refusal_code(base_url(secured) + "?token=wrong") == 403
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "token missing or wrong" in messages and secured.token not in messages
 
@@ -74,7 +68,7 @@ async def test_client_with_token_works(secured) -> None:
 async def test_foreign_origin_is_refused_even_with_the_token(secured) -> None:
     """A handshake from another origin gets 403 before any JSON-RPC runs."""
     for origin in ("http://evil.example", f"http://127.0.0.1:{secured.port + 1}", "https://localhost"):
-        assert await refused(secured.url, origin=origin) == 403
+        assert await refusal_code(secured.url, origin=origin) == 403
 
 
 async def test_own_origin_and_allowed_origins_pass(tmp_path) -> None:
@@ -85,14 +79,14 @@ async def test_own_origin_and_allowed_origins_pass(tmp_path) -> None:
         for origin in (f"http://127.0.0.1:{kernel.port}", f"http://localhost:{kernel.port}", "http://localhost:3000"):
             async with connect(kernel.url, origin=origin):
                 pass
-        assert await refused(base_url(kernel), origin="http://localhost:3000") == 403  # origin alone is not enough
+        assert await refusal_code(base_url(kernel), origin="http://localhost:3000") == 403  # origin alone is not enough
     finally:
         await kernel.astop()
 
 
 async def test_null_origin_needs_the_token(secured) -> None:
     """A file:// page (Origin: null) is refused without the token and served with it."""
-    assert await refused(base_url(secured), origin="null") == 403
+    assert await refusal_code(base_url(secured), origin="null") == 403
     async with connect(secured.url, origin="null"):
         pass
 
@@ -111,7 +105,7 @@ async def test_page_token_is_traded_for_a_cookie(secured) -> None:
     assert page.status == 200
     async with connect(base_url(secured), additional_headers={"Cookie": cookie_pair}, origin=f"http://127.0.0.1:{port}"):
         pass
-    assert await refused(base_url(secured), additional_headers={"Cookie": cookie_pair + "x"}) == 403
+    assert await refusal_code(base_url(secured), additional_headers={"Cookie": cookie_pair + "x"}) == 403
 
 
 async def test_client_bundle_is_public(secured) -> None:
@@ -182,3 +176,23 @@ async def test_launch_url_is_single_use_and_holds_no_token(secured) -> None:
     assert first.status == 302 and secured.token in first.getheader("Set-Cookie")
     again = await asyncio.to_thread(http_get, secured.port, path)
     assert again.status == 403
+
+
+async def test_the_connect_check_names_the_refusal(secured) -> None:
+    """Any page may ask (CORS *) what its handshake would be refused for; the answer holds no secret."""
+    port, token = secured.port, secured.token
+
+    async def check(path: str, headers: dict | None = None) -> str | None:
+        response = await asyncio.to_thread(http_get, port, CONNECT_CHECK_PATH + path, headers)
+        assert response.status == 200 and response.getheader("Access-Control-Allow-Origin") == "*"
+        assert token not in response.body.decode()
+        return json.loads(response.body)["refused"]
+
+    cookie = {"Cookie": f"sidegears_token_{port}={token}"}
+    assert await check(f"?token={token}") is None
+    assert await check("", cookie) is None
+    assert await check(f"?token={token}", {"Origin": f"http://localhost:{port}"}) is None
+    assert await check("") == "token"
+    assert await check("?token=wrong") == "token"
+    assert await check(f"?token={token}", {"Origin": "http://evil.example"}) == "origin"
+    assert await check(f"?token={token}", {"Host": f"evil.example:{port}"}) == "host"

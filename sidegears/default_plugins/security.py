@@ -30,11 +30,22 @@ and processes on the machine can connect directly. So, before any JSON-RPC:
   Compared in constant time.
 
 The client bundles (``/sidegears.js`` ...) are public code and need no token.
+
+A browser's WebSocket sees every refused handshake as a bare 1006, the same
+as a kernel that is not running. So ``GET`` :data:`CONNECT_CHECK_PATH`
+tells a client (any page: CORS ``*``) what its handshake would be refused
+for, as JSON ``{"refused": null | "host" | "origin" | "token"}``, checking
+the same Host, Origin and token (query or cookie) with the same rules. The
+client asks it after a failed handshake, to name the cause. It reveals no
+secret: a guessed token is checked no faster than by a handshake, and a
+foreign page's request carries no cookie (SameSite=Strict, and CORS ``*``
+forbids credentials).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -50,9 +61,11 @@ if TYPE_CHECKING:
 
     from ..kernel import RPCKernel
 
-__all__ = ["Security", "cookie_name", "allowed_origins", "forbidden"]
+__all__ = ["Security", "cookie_name", "allowed_origins", "forbidden", "CONNECT_CHECK_PATH"]
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+#: Where a client asks why its handshake was refused.
+CONNECT_CHECK_PATH = "/sidegears-connect-check"
 
 
 def cookie_name(kernel: RPCKernel) -> str:
@@ -136,20 +149,53 @@ class RefusalLog:
         return None
 
 
-def _refuse(
+def _log_refusal(
     security: Security, kernel: RPCKernel, websocket: Any, request: Any, why: str, status: int = 403, **details: Any
-) -> Response:
-    remote = websocket.remote_address
+) -> None:
     suppressed = security.refusals.allow(websocket.remote_host)
     if suppressed is not None:
         if suppressed:
             details["suppressed_before"] = suppressed
         # A malformed request is the client's bug, not an attack on the kernel: INFO.
         log = kernel.log.warning if status == 403 else kernel.log.info
-        log("refused a request", why=why, path=urlsplit(request.path).path[:200], remote=remote, **details)
+        path = urlsplit(request.path).path[:200]
+        log("refused a request", why=why, path=path, remote=websocket.remote_address, **details)
+
+
+def _refuse(
+    security: Security, kernel: RPCKernel, websocket: Any, request: Any, why: str, status: int = 403, **details: Any
+) -> Response:
+    _log_refusal(security, kernel, websocket, request, why, status, **details)
     if status == 403:
         return forbidden(why)
     return http_response(status, f"{status} Bad Request: {why}\n".encode(), "text/plain; charset=utf-8")
+
+
+def _host_refused(kernel: RPCKernel, request: Any) -> bool:
+    return bool(kernel.options["check_host"]) and request.headers.get("Host", "") not in _allowed_hosts(kernel)
+
+
+def _origin_refused(kernel: RPCKernel, request: Any) -> bool:
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel)
+
+
+def _token_refused(kernel: RPCKernel, request: Any) -> bool:
+    token = kernel.token
+    if token is None:
+        return False
+    from_query = _query_token(request)
+    if from_query is not None:
+        return not _same_secret(from_query, token)
+    return not _same_secret(_cookie_token(kernel, request), token)
+
+
+def _refusal_reason(kernel: RPCKernel, request: Any) -> str | None:
+    """What a handshake like ``request`` would be refused for, checked in the handshake's order; None: nothing."""
+    for reason, refused in (("host", _host_refused), ("origin", _origin_refused), ("token", _token_refused)):
+        if refused(kernel, request):
+            return reason
+    return None
 
 
 class Security:
@@ -190,13 +236,18 @@ class Security:
         for name in ("Host", "Origin", "Upgrade"):
             if len(request.headers.get_all(name)) > 1:
                 return _refuse(self, kernel, websocket, request, f"more than one {name} header", status=400)
-        if kernel.options["check_host"] and request.headers.get("Host", "") not in _allowed_hosts(kernel):
-            return _refuse(self, kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
         upgrade = is_upgrade(request)
-        if upgrade:
-            origin = request.headers.get("Origin")
-            if origin is not None and origin != "null" and origin.rstrip("/") not in allowed_origins(kernel):
-                return _refuse(self, kernel, websocket, request, "origin not allowed", origin=origin[:200])
+        if not upgrade and urlsplit(request.path).path == CONNECT_CHECK_PATH:
+            reason = _refusal_reason(kernel, request)
+            if reason == "token":  # guessing tokens here shows in the log as handshakes do
+                _log_refusal(self, kernel, websocket, request, "connect check: token missing or wrong")
+            body = json.dumps({"refused": reason}).encode()
+            return http_response(200, body, "application/json", [("Access-Control-Allow-Origin", "*")])
+        if _host_refused(kernel, request):
+            return _refuse(self, kernel, websocket, request, "host not allowed", host=request.headers.get("Host", "")[:100])
+        if upgrade and _origin_refused(kernel, request):
+            origin = request.headers.get("Origin", "")
+            return _refuse(self, kernel, websocket, request, "origin not allowed", origin=origin[:200])
         token = kernel.token
         if token is None:
             return None
