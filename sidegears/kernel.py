@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Iterable
 
 from . import logs, protocol
+from .app_secret import app_secret
 from .connection import Connection, current_connection
 from .plugins import PluginManager, settle
 from .registry import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
@@ -95,7 +96,7 @@ class Limits:
 #: The keyword options of :class:`RPCKernel` itself (plugins declare the others).
 CORE_OPTIONS = frozenset(
     {field.name for field in fields(Limits)}
-    | {"compression", "ssl", "token", "block_plugins", "load_entry_points", "log_format"}
+    | {"compression", "ssl", "token", "app_id", "block_plugins", "load_entry_points", "log_format"}
     | {"reconnect_grace", "event_loop", "max_workers", "max_workers_per_connection"}
 )
 
@@ -126,8 +127,13 @@ class RPCKernel:
     permessage-deflate costs more than it saves; ``"deflate"`` turns it on);
     ``ssl``, an :class:`ssl.SSLContext` to serve ``wss://``.
 
-    Security: ``token``, the per-launch secret (None: a random one; a
-    string: that one; False: no token, for trusted tests only).
+    Security: ``token``, the secret clients present (None: a random one
+    per start; a string: that one; False: no token, for trusted tests
+    only). ``app_id``, a name of the app that stays the same across its
+    runs (``serve()`` and ``sidegears run`` pass the script's path): with
+    it and no ``token``, the secret is kept in the user's runtime directory
+    (mode 0600, see :mod:`sidegears.app_secret`) and reused by the next
+    start, so that an open page reconnects to a restarted kernel.
 
     Plugins: ``block_plugins``, plugin names not to load;
     ``load_entry_points`` (False skips third-party plugins; None: the
@@ -170,6 +176,7 @@ class RPCKernel:
         ssl: ssl_module.SSLContext | None = None,
         # security
         token: str | bool | None = None,
+        app_id: str | None = None,
         # plugins
         block_plugins: Iterable[str] = (),
         load_entry_points: bool | None = None,
@@ -200,6 +207,12 @@ class RPCKernel:
             raise ValueError(f"compression must be None or 'deflate', not {compression!r}")
         if event_loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"event_loop must be 'auto', 'uvloop' or 'asyncio', not {event_loop!r}")
+        self.log_format = log_format
+        self.log = logs.make_logger("sidegears.kernel", log_format)
+        #: The name that keys the app's kept secret (None: a token per start).
+        self.app_id = app_id
+        if (token is True or token is None) and app_id:
+            token = self._kept_secret(app_id)
         if token is True or token is None:
             token = secrets.token_urlsafe(32)
         elif token is not False and (not isinstance(token, str) or len(token) < 16):
@@ -216,8 +229,6 @@ class RPCKernel:
         self.max_workers = max_workers
         #: Threads one connection's plain methods may hold at once, so one client cannot starve the others.
         self.max_workers_per_connection = max_workers_per_connection or max(1, max_workers // 4)
-        self.log_format = log_format
-        self.log = logs.make_logger("sidegears.kernel", log_format)
         self.websockets_logger = logs.protected_logger("sidegears.websockets")
         self.debug = False
         self.basic_logging = False
@@ -420,6 +431,14 @@ class RPCKernel:
             raise
         await self._server.start_serving()
         self.log.info("kernel started", port=self.port, host=self.host, token=bool(self.token))
+
+    def _kept_secret(self, app_id: str) -> str | None:
+        """The app's secret from the runtime directory; None (a per-start token) when it cannot be kept safely."""
+        try:
+            return app_secret(app_id)
+        except OSError as exc:
+            self.log.warning("cannot keep the app's secret; using a new token for this run", reason=str(exc))
+            return None
 
     def _warn_if_exposed(self, host: str) -> None:
         try:
