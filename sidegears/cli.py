@@ -3,7 +3,8 @@
 ::
 
     sidegears demo [--port N] [--host H] [--no-browser]   run the demo app
-    sidegears run path/to/app.py [ARGS...]                  run an app file, as `python app.py ARGS` would
+    sidegears run [--reload] [--dev-server URL] path/to/app.py [ARGS...]
+                                                            run an app file, as `python app.py ARGS` would
     sidegears version                                       print the version
 
 An app script ends with::
@@ -17,21 +18,63 @@ where ``create_kernel(**options)`` returns an :class:`RPCKernel` (not started).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import runpy
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from . import __version__
 from .kernel import RPCKernel
 
-__all__ = ["main", "run_app", "serve", "add_serve_arguments"]
+__all__ = ["main", "run_app", "serve", "add_serve_arguments", "RunSettings", "dev_server_origin"]
 
 KernelFactory = Callable[..., RPCKernel]
+
+#: The environment variable through which ``sidegears run`` passes :class:`RunSettings` to the app (JSON).
+RUN_ENV_VAR = "SIDEGEARS_RUN"
+
+
+@dataclass
+class RunSettings:
+    """What ``sidegears run`` asks of the app's :func:`serve`.
+
+    They travel in the environment, because under ``--reload`` the app runs
+    in a child process.
+    """
+
+    #: Under ``--reload``: the port of every run, so that the open page finds the next run.
+    port: int | None = None
+    #: An origin (``http://localhost:5173``) whose pages may connect: a dev server serving the UI.
+    dev_server: str | None = None
+    #: A ``--reload`` restart: the page of the first run is open already, so no window opens.
+    restarted: bool = False
+
+    @classmethod
+    def from_environment(cls, environ: MutableMapping[str, str] = os.environ) -> RunSettings:
+        try:
+            values = json.loads(environ.get(RUN_ENV_VAR) or "{}")
+            return cls(**values)
+        except (ValueError, TypeError):
+            return cls()
+
+    def export(self, environ: MutableMapping[str, str] = os.environ) -> None:
+        environ[RUN_ENV_VAR] = json.dumps(asdict(self))
+
+
+def dev_server_origin(url: str) -> str:
+    """The origin of a dev server's URL (``http://localhost:5173/`` -> ``http://localhost:5173``)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"--dev-server wants an origin such as http://localhost:5173, not {url!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,6 +102,17 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(command="demo", handler=_demo)
 
     run = commands.add_parser("run", help="run an app file (a Python script)", description=_run.__doc__)
+    run.add_argument(
+        "--reload",
+        action="store_true",
+        help="restart the app when a Python file in its folder changes; the open page reconnects by itself",
+    )
+    run.add_argument(
+        "--dev-server",
+        metavar="URL",
+        help="the origin of a dev server serving the UI (e.g. http://localhost:5173): "
+        "the kernel allows its pages, and prints the dev page's address with the credential",
+    )
     run.add_argument("path", type=Path, help="the app's Python file, e.g. app.py")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app, e.g. --port 8000 --no-browser")
     run.set_defaults(command="run", handler=_run)
@@ -76,11 +130,28 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run an app file as `python path/to/app.py ARGS` would, with the file's folder first on sys.path."""
+    """Run an app file as `python path/to/app.py ARGS` would, with the file's folder first on sys.path.
+
+    ``--reload`` and ``--dev-server`` apply to apps that serve themselves
+    with :func:`run_app` or :func:`serve`, as the bundled examples do.
+    """
     path: Path = args.path
     if not path.is_file():
         print(f"sidegears run: no such file: {path}", file=sys.stderr)
         return 2
+    settings = RunSettings.from_environment()
+    if args.dev_server:
+        try:
+            settings.dev_server = dev_server_origin(args.dev_server)
+        except ValueError as exc:
+            print(f"sidegears run: {exc}", file=sys.stderr)
+            return 2
+    if args.reload:
+        from .reloader import run_reloading
+
+        with _sigterm_as_keyboard_interrupt():
+            return run_reloading(path, args.args, settings)
+    settings.export()
     sys.argv = [str(path), *args.args]
     sys.path.insert(0, str(path.resolve().parent))
     runpy.run_path(str(path), run_name="__main__")
@@ -115,21 +186,41 @@ def run_app(create_kernel: KernelFactory, argv: Sequence[str] | None = None, *, 
     return serve(create_kernel, host=args.host, port=args.port, open_window=not args.no_browser)
 
 
-def serve(create_kernel: KernelFactory, *, host: str = "127.0.0.1", port: int = 0, open_window: bool = True) -> int:
+def serve(
+    create_kernel: KernelFactory,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    open_window: bool = True,
+    app_id: str | None = None,
+) -> int:
     """Start the kernel ``create_kernel(**options)`` returns, show the app, and serve until it stops.
 
     With ``open_window``, the browser plugin opens the app's window
     (``kernel.launch()``) and the kernel stops once the window is closed.
     Without it, or when no window can open (no browser plugin, no display,
     no browser), the addresses are printed and the kernel serves until
-    Ctrl-C (or SIGTERM). Returns the exit status.
+    Ctrl-C (or SIGTERM). ``app_id`` keys the secret kept across runs (see
+    :class:`RPCKernel`); by default it is the app's script or module, so a
+    re-run of the same app lets its open page reconnect. What ``sidegears
+    run`` asked (:class:`RunSettings`) applies on top. Returns the exit status.
     """
-    # Without a window the browser plugin has nothing to do: block it so that nothing can open one.
-    kernel = create_kernel(**({} if open_window else {"block_plugins": ["browser"]}))
+    run = RunSettings.from_environment()
+    if port == 0 and run.port:
+        port = run.port
+    if run.restarted or run.dev_server:
+        open_window = False  # the page is open already, or it is the dev server's
+    options: dict[str, Any] = {"app_id": app_id or _app_id(create_kernel)}
+    if not open_window:
+        # Without a window the browser plugin has nothing to do: block it so that nothing can open one.
+        options["block_plugins"] = ["browser"]
+    if run.dev_server:
+        options["allowed_origins"] = [run.dev_server]
+    kernel = create_kernel(**options)
     with _sigterm_as_keyboard_interrupt():
         try:
             kernel.start(host, port)
-            _print_addresses(kernel)
+            _print_addresses(kernel, run.dev_server)
             if open_window:
                 _open_window(kernel)
             print("Press Ctrl-C to stop.", flush=True)
@@ -139,6 +230,15 @@ def serve(create_kernel: KernelFactory, *, host: str = "127.0.0.1", port: int = 
         finally:
             kernel.stop()
     return 0
+
+
+def _app_id(create_kernel: KernelFactory) -> str:
+    """The app's name across runs: its script's path, or the factory's module and name."""
+    module = getattr(create_kernel, "__module__", None) or "?"
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if module == "__main__" and main_file:
+        return "script:" + str(Path(main_file).resolve())
+    return f"module:{module}:{getattr(create_kernel, '__qualname__', '?')}"
 
 
 def _open_window(kernel: RPCKernel) -> None:
@@ -153,9 +253,12 @@ def _open_window(kernel: RPCKernel) -> None:
         kernel.close_on_disconnect = True
 
 
-def _print_addresses(kernel: RPCKernel) -> None:
+def _print_addresses(kernel: RPCKernel, dev_server: str | None = None) -> None:
     print("SideGears app running")
-    if kernel.plugin_manager.get_plugin("static") is not None:
+    if dev_server:
+        # The client's connect() finds the kernel (and its token) in the dev page's "sidegears" parameter.
+        print(f"  dev page:  {dev_server}/?sidegears={quote(kernel.url or '', safe=':/')}")
+    elif kernel.plugin_manager.get_plugin("static") is not None:
         print(f"  page:      {kernel.http_url}")
     print(f"  websocket: {kernel.url}", flush=True)
 
