@@ -127,7 +127,8 @@ describe('connect and disconnect', () => {
     client.on('close', (info) => closeEvents.push(info));
     await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`), (error) => {
       assert.ok(error instanceof ConnectionError);
-      assert.match(error.message, new RegExp(`cannot connect to ws://127\\.0\\.0\\.1:${port}/ .*ECONNREFUSED`));
+      assert.equal(error.reason, 'unreachable');
+      assert.match(error.message, new RegExp(`nothing is listening at ws://127\\.0\\.0\\.1:${port}/: start the app`));
       return true;
     });
     assert.equal(client.isOpen, false);
@@ -144,7 +145,11 @@ describe('connect and disconnect', () => {
     const { port } = /** @type {import('node:net').AddressInfo} */ (silent.address());
     try {
       const client = createClient({ WebSocket });
-      await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`, { connectTimeout: 200 }), /no answer within 200 ms/);
+      await assert.rejects(client.connect(`ws://127.0.0.1:${port}/`, { connectTimeout: 200 }), {
+        name: 'ConnectionError',
+        reason: 'timeout',
+        message: `SideGears: no answer from ws://127.0.0.1:${port}/ within 200 ms`,
+      });
       assert.equal(client.isOpen, false);
     } finally {
       for (const socket of sockets) socket.destroy();
@@ -326,7 +331,7 @@ describe('pending requests when the connection closes', () => {
     const closed = nextValue((deliver) => client.on('close', deliver));
     const pending = client.sendRequest('slow', [5]);
     await client.sendRequest('close_me', [4001, 'bye']);
-    await assert.rejects(pending, { name: 'ConnectionClosedError', code: 4001, reason: 'bye' });
+    await assert.rejects(pending, { name: 'ConnectionClosedError', code: 4001, reason: 'closed', closeReason: 'bye' });
     assert.deepEqual(await closed, { code: 4001, reason: 'bye', wasClean: true });
     assert.equal(client.isOpen, false);
   });

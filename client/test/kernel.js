@@ -20,20 +20,30 @@ const READY_TIMEOUT_MS = 20000;
 /**
  * @typedef {object} Kernel
  * @property {number} port
- * @property {string} url ws://127.0.0.1:port/
+ * @property {string | null} token The kernel's token (null when it has none: the default).
+ * @property {string} url ws://127.0.0.1:port/, with `?token=` when it has one
  * @property {import('node:child_process').ChildProcess} process
  * @property {() => Promise<void>} stop Close its stdin and wait for it to exit (kill it after 5 s).
  */
 
 /**
+ * @typedef {object} KernelOptions
+ * @property {number} [port] Serve on this port (default: a free one).
+ * @property {string} [appId] Turn the token on, kept across runs of this app id (as an app restarted on its port).
+ * @property {string} [runtimeDir] Where kept tokens live ($XDG_RUNTIME_DIR of the kernel).
+ */
+
+/**
  * Start a kernel and resolve once it listens.
+ * @param {KernelOptions} [options]
  * @returns {Promise<Kernel>}
  */
-export function startKernel() {
-  const child = spawn(python, [path.join(here, 'kernel_fixture.py')], {
-    env: pythonEnv,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+export function startKernel(options = {}) {
+  const args = [path.join(here, 'kernel_fixture.py')];
+  if (options.port) args.push('--port', String(options.port));
+  if (options.appId) args.push('--app-id', options.appId);
+  const env = options.runtimeDir ? { ...pythonEnv, XDG_RUNTIME_DIR: options.runtimeDir } : pythonEnv;
+  const child = spawn(python, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => {
@@ -59,11 +69,13 @@ export function startKernel() {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
-      const match = /^READY (\d+)$/m.exec(stdout);
+      const match = /^READY (\d+) (\S+)$/m.exec(stdout);
       if (match) {
         clearTimeout(timer);
         const port = Number(match[1]);
-        resolve({ port, url: `ws://127.0.0.1:${port}/`, process: child, stop });
+        const token = match[2] === '-' ? null : match[2];
+        const url = `ws://127.0.0.1:${port}/${token ? `?token=${token}` : ''}`;
+        resolve({ port, token, url, process: child, stop });
       }
     });
     child.once('exit', (code, signal) => {

@@ -1,12 +1,15 @@
 """A SideGears kernel for the JavaScript client's tests.
 
 Run by test/kernel.js: serves on 127.0.0.1, port 0, without a token, prints
-``READY <port>`` once listening, and stops when its standard input closes
-(the test process ended) or when it is killed.
+``READY <port> <token>`` once listening, and stops when its standard input
+closes (the test process ended) or when it is killed. ``--port N`` serves on
+port N; ``--app-id ID`` turns the token on, kept across runs of that app id
+(as an app's kernel restarted on its port).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextvars
 import sys
@@ -141,10 +144,15 @@ async def ask_client_briefly(method: str, timeout: float) -> str:
 
 def main() -> None:
     global kernel
-    kernel = RPCKernel(token=False, load_entry_points=False)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--app-id")
+    args = parser.parse_args()
+    security: dict[str, Any] = {"app_id": args.app_id} if args.app_id else {"token": False}
+    kernel = RPCKernel(load_entry_points=False, **security)
     kernel.register_plugin(CurrentConnection(), name="test-current-connection")
-    kernel.start(host="127.0.0.1", port=0)
-    print(f"READY {kernel.port}", flush=True)
+    kernel.start(host="127.0.0.1", port=args.port)
+    print(f"READY {kernel.port} {kernel.token or '-'}", flush=True)
     try:
         sys.stdin.read()
     finally:
