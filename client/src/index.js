@@ -25,7 +25,6 @@ export {
 export const version = '0.2.0';
 
 /**
- * @typedef {import('./client.js').Client} Client
  * @typedef {import('./client.js').ClientEvents} ClientEvents
  * @typedef {import('./client.js').ClientOptions} ClientOptions
  * @typedef {import('./client.js').CloseInfo} CloseInfo
@@ -39,6 +38,21 @@ export const version = '0.2.0';
  * @typedef {import('./client.js').RequestProxy} RequestProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
+ */
+
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Client<Api>} Client
+ */
+
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Requester<Api>} Requester
+ */
+
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Notifier<Api>} Notifier
  */
 
 /**

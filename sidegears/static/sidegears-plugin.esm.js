@@ -1,21 +1,26 @@
 /*! sidegears 0.2.0 | MIT */
-import { createClient } from './sidegears.esm.js';
+import { reactive, hasInjectionContext, inject, getCurrentScope, onScopeDispose } from 'vue';
+import { createClient, ConnectionError } from './sidegears.esm.js';
 
 /**
  * Vue 3 plugin: wraps one SideGears client per app as `this.$_sidegears`
- * (Options API) and `useSidegears()` (Composition API). It does not import
- * Vue: for a reactive `isOpen` it takes `reactive` from the plugin options,
- * or from the global `Vue` of the CDN build.
+ * (Options API) and `useSidegears()` (Composition API), with reactive
+ * connection state.
  *
- *     import { createApp, reactive } from 'vue';
+ *     import { createApp } from 'vue';
  *     import { SidegearsPlugin } from 'sidegears/vue';
- *     createApp(App).use(SidegearsPlugin, { reactive }).mount('#app');
+ *     createApp(App).use(SidegearsPlugin).mount('#app');
  *
  *     // in a component
  *     await this.$_sidegears.connect('localhost', 5678, { token });
  *     const six = await this.$_sidegears.getRequestProxy().multiply(2, 3);
  *     this.$_sidegears.on('notification', (method, params) => { ... });
  *     this.$_sidegears.isOpen();   // as in the original package; `connected` is the same, as a property
+ *
+ * This module imports 'vue' (a peer dependency): the ES module build keeps
+ * the import, for the application's bundler or import map to resolve; the UMD
+ * build (sidegears-plugin.js) replaces it with the page's global `Vue`, looked
+ * up at each call (see scripts/build.js).
  *
  * @module
  */
@@ -25,15 +30,19 @@ import { createClient } from './sidegears.esm.js';
 const SIDEGEARS_KEY = 'sidegears';
 
 /**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
  * @typedef {import('./client.js').Client} Client
- * @typedef {import('./client.js').ConnectOptions} ConnectOptions
  * @typedef {import('./client.js').ClientEvents} ClientEvents
+ * @typedef {import('./client.js').CloseInfo} CloseInfo
+ * @typedef {import('./client.js').ConnectOptions} ConnectOptions
  * @typedef {import('./client.js').MethodHandler} MethodHandler
+ * @typedef {import('./client.js').Notification} Notification
  * @typedef {import('./client.js').NotifyHandler} NotifyHandler
+ * @typedef {import('./client.js').NotifyProxy} NotifyProxy
  * @typedef {import('./client.js').Params} Params
  * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
- * @typedef {import('./client.js').NotifyProxy} NotifyProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  */
 
@@ -41,46 +50,157 @@ const SIDEGEARS_KEY = 'sidegears';
  * @typedef {object} PluginOptions
  * @property {Client} [client] Wrap this client instead of creating a new one.
  * @property {WebSocketConstructor} [WebSocket] WebSocket implementation for the new client.
- * @property {<T extends object>(target: T) => T} [reactive] Vue's `reactive`, to make
- *   `isOpen` reactive; defaults to `globalThis.Vue.reactive` when Vue is loaded as a global.
+ * @property {typeof reactive} [reactive] Vue's `reactive`. No longer needed (the plugin
+ *   imports Vue); still accepted, and used, for code written for version 0.2.
+ */
+
+/**
+ * The connection's state, as `state` of the Vue object: a reactive object
+ * (templates, `computed` and `watch` follow it).
+ * @typedef {object} VueState
+ * @property {boolean} isOpen Whether the websocket is open.
+ * @property {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'} status "idle" until
+ *   the first `connect`; "connecting" while `connect` (through this object) waits; "open";
+ *   "reconnecting" while the client retries after the connection dropped; "closed" after a
+ *   close, a failed `connect` or when the client gives up reconnecting.
+ * @property {number} reconnectAttempt The current retry (1, 2, ...) while reconnecting, else 0.
+ * @property {ConnectionError | null} lastError The error of the last failed `connect` or of
+ *   the client giving up reconnecting; null again once a connection opens.
+ */
+
+/**
+ * The core client's connection events, as this plugin listens to them.
+ * @typedef {object} ConnectionEvents
+ * @property {() => void} open The websocket opened (after a retry as well).
+ * @property {(info: CloseInfo) => void} close A websocket that had opened closed.
+ * @property {(info: {attempt: number, delay: number}) => void} reconnecting The client
+ *   waits `delay` ms before retry number `attempt`.
+ * @property {() => void} reconnected A retry opened the connection again.
+ * @property {(error: ConnectionError) => void} reconnectFailed The client stopped retrying.
  */
 
 /**
  * Listener signatures for the Vue object's `on(event, listener)`: as the core
  * client's, except that a notification listener gets `(method, params)`, as
  * in the original package.
- * @typedef {object} VueEvents
- * @property {() => void} open
- * @property {(info: import('./client.js').CloseInfo) => void} close
- * @property {NotifyHandler} notification
+ * @typedef {ConnectionEvents & {notification: NotifyHandler}} VueEvents
  */
 
 /**
- * The parts of a Vue app the plugin uses.
- * @typedef {object} VueApp
- * @property {{globalProperties: Record<string, any>}} config
- * @property {(key: string, value: any) => unknown} provide
+ * `client.on`, typed for the connection events. Through a cast so that this
+ * file type-checks whichever events the core client's typedef lists.
+ * @typedef {<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]) => () => void} ConnectionOn
  */
+
+/**
+ * What every Vue object of one app shares: the client, the reactive state
+ * that follows it, and `connect`/`disconnect`, which also move the state.
+ * @typedef {object} Shared
+ * @property {Client} client
+ * @property {VueState} state
+ * @property {ConnectionOn} listen
+ * @property {Map<Function, (notification: Notification) => void>} adapted The wrappers
+ *   given to the core client for notification listeners, so that `off` finds them.
+ * @property {(host?: string, port?: number | ConnectOptions, options?: ConnectOptions) => Promise<void>} connect
+ * @property {() => Promise<void>} disconnect
+ */
+
+/**
+ * The Vue objects made by `install`, with what they share (for `useSidegears`).
+ * @type {WeakMap<object, Shared>}
+ */
+const sharedOf = new WeakMap();
 
 /** @type {VueSidegears | null} */
 let lastInstalled = null;
 
 /**
- * Wrap a client for Vue: the same calls, plus a reactive `state.isOpen`.
+ * Make the state of one client and keep it current from the client's events.
+ * The listeners last as long as the client: an app's client is its own.
  * @param {Client} client
- * @param {<T extends object>(target: T) => T} reactive
+ * @param {typeof reactive} makeReactive
+ * @returns {Shared}
  */
-function wrapClient(client, reactive) {
-  const state = reactive({ isOpen: client.isOpen });
-  client.on('open', () => {
-    state.isOpen = true;
+function share(client, makeReactive) {
+  /** @type {VueState} */
+  const state = makeReactive({
+    isOpen: client.isOpen,
+    status: client.isOpen ? 'open' : 'idle',
+    reconnectAttempt: 0,
+    lastError: null,
   });
-  client.on('close', () => {
-    state.isOpen = false;
-  });
+  /** @param {Partial<VueState>} changes */
+  const set = (changes) => Object.assign(state, changes);
+  const listen = /** @type {ConnectionOn} */ (/** @type {unknown} */ (client.on));
 
-  /** The wrappers given to the core client for notification listeners, so that `off` finds them. */
-  const adapted = new Map();
+  listen('open', () => set({ isOpen: true, status: 'open', reconnectAttempt: 0, lastError: null }));
+  // Should the client announce its retry before the close, the close must not undo it.
+  listen('close', () => set({ isOpen: false, status: state.status === 'reconnecting' ? 'reconnecting' : 'closed' }));
+  listen('reconnecting', ({ attempt }) => set({ isOpen: false, status: 'reconnecting', reconnectAttempt: attempt }));
+  listen('reconnected', () => set({ reconnectAttempt: 0 }));
+  listen('reconnectFailed', (error) => set({ isOpen: false, status: 'closed', reconnectAttempt: 0, lastError: error }));
+
+  /** `connect` calls still waiting: only the last one to settle may mark a failure. */
+  let connecting = 0;
+
+  /**
+   * @param {string} [host]
+   * @param {number | ConnectOptions} [port]
+   * @param {ConnectOptions} [options]
+   */
+  async function connect(host = undefined, port = 5678, options = undefined) {
+    // A connect while the client retries is refused by it, and leaves "reconnecting" as it is.
+    const starting = !client.isOpen && state.status !== 'reconnecting';
+    if (starting) set({ status: 'connecting' });
+    connecting += 1;
+    try {
+      await connectClient(client, host, port, options);
+    } catch (error) {
+      if (starting && !client.isOpen && error instanceof ConnectionError) set({ lastError: error });
+      throw error;
+    } finally {
+      connecting -= 1;
+      if (connecting === 0 && !client.isOpen && state.status === 'connecting') set({ status: 'closed' });
+    }
+  }
+
+  async function disconnect() {
+    await client.disconnect();
+    // Also ends a "reconnecting" that the client stopped without an event.
+    if (!client.isOpen && state.status !== 'idle') set({ isOpen: false, status: 'closed', reconnectAttempt: 0 });
+  }
+
+  return { client, state, listen, adapted: new Map(), connect, disconnect };
+}
+
+/**
+ * The original package's `connect(host, port, options)`, or `connect(url, options)`.
+ * @param {Client} client
+ * @param {string | undefined} host
+ * @param {number | ConnectOptions} port
+ * @param {ConnectOptions | undefined} options
+ */
+function connectClient(client, host, port, options) {
+  const connectOptions = typeof port === 'object' ? port : options;
+  if (host === undefined) {
+    const loc = globalThis.location;
+    if (loc && /^https?:$/.test(loc.protocol)) return client.connect(undefined, connectOptions);
+    host = 'localhost';
+  }
+  if (host.includes('://')) return client.connect(host, connectOptions);
+  return client.connect(host, typeof port === 'number' ? port : 5678, connectOptions);
+}
+
+/**
+ * A Vue object over what the app shares. `track` receives the remover of
+ * every listener and handler added through the object, and returns the
+ * remover the caller gets: as it is for the app's object, and one also run
+ * when the scope ends for the object `useSidegears()` makes in `setup()`.
+ * @param {Shared} shared
+ * @param {(remove: () => void) => () => void} track
+ */
+function vueObject(shared, track) {
+  const { client, state, listen, adapted } = shared;
 
   /**
    * @template {keyof VueEvents} E
@@ -89,16 +209,16 @@ function wrapClient(client, reactive) {
    * @returns {() => void}
    */
   function on(event, listener) {
-    if (event !== 'notification') return client.on(event, /** @type {any} */ (listener));
+    if (event !== 'notification') return track(listen(/** @type {any} */ (event), /** @type {any} */ (listener)));
     const notify = /** @type {NotifyHandler} */ (listener);
-    /** @param {import('./client.js').Notification} notification */
+    /** @param {Notification} notification */
     const wrapped = ({ method, params }) => notify(method, params);
     adapted.set(listener, wrapped);
     const remove = client.on('notification', wrapped);
-    return () => {
+    return track(() => {
       remove();
-      adapted.delete(listener);
-    };
+      if (adapted.get(listener) === wrapped) adapted.delete(listener);
+    });
   }
 
   /**
@@ -107,18 +227,19 @@ function wrapClient(client, reactive) {
    * @param {VueEvents[E]} listener
    */
   function off(event, listener) {
-    if (event === 'notification' && adapted.has(listener)) {
-      client.off('notification', adapted.get(listener));
+    const wrapped = event === 'notification' ? adapted.get(listener) : undefined;
+    if (wrapped) {
+      client.off('notification', wrapped);
       adapted.delete(listener);
       return;
     }
-    client.off(event, /** @type {any} */ (listener));
+    client.off(/** @type {any} */ (event), /** @type {any} */ (listener));
   }
 
   const sidegears = {
     /** The wrapped core client. */
     client,
-    /** Reactive state: `isOpen` follows the websocket (when `reactive` was available). */
+    /** Reactive connection state: `isOpen`, `status`, `reconnectAttempt`, `lastError`. */
     state,
     /**
      * Whether the websocket is open, as a function (the original package's
@@ -137,22 +258,11 @@ function wrapClient(client, reactive) {
      * `connect('ws://127.0.0.1:5678/', {token})`. With no host, a page served
      * over http(s) (by the kernel) connects to its own host, so the kernel's
      * token cookie goes along; elsewhere the defaults are localhost and 5678.
-     * @param {string} [host]
-     * @param {number | ConnectOptions} [port]
-     * @param {ConnectOptions} [options]
-     * @returns {Promise<void>}
+     * `state.status` is "connecting" meanwhile.
      */
-    connect(host = undefined, port = 5678, options = undefined) {
-      if (host === undefined) {
-        const loc = globalThis.location;
-        if (loc && /^https?:$/.test(loc.protocol)) return client.connect(undefined, typeof port === 'object' ? port : options);
-        host = 'localhost';
-      }
-      if (host.includes('://')) return client.connect(host, typeof port === 'object' ? port : options);
-      return client.connect(host, typeof port === 'number' ? port : 5678, typeof port === 'object' ? port : options);
-    },
+    connect: shared.connect,
     /** Close the websocket; resolves once it is closed. */
-    disconnect: client.disconnect,
+    disconnect: shared.disconnect,
     /** Call a kernel method; see the core client's `sendRequest`. */
     sendRequest: client.sendRequest,
     /** Send a notification; see the core client's `sendNotification`. */
@@ -162,15 +272,27 @@ function wrapClient(client, reactive) {
     /** @returns {NotifyProxy} the client's `notifier` */
     getNotifyProxy: () => client.notifier,
     /**
-     * Add a listener for "open", "close" or "notification" (which receives
-     * `(method, params)`, as in the original package); returns a function
-     * that removes it.
+     * Add a listener for "notification" (which receives `(method, params)`,
+     * as in the original package), "open", "close", "reconnecting",
+     * "reconnected" or "reconnectFailed"; returns a function that removes it.
      */
     on,
     /** Remove a listener added with `on`. */
     off,
-    /** Answer kernel requests for a method; see the core client's `register`. */
-    register: client.register,
+    /**
+     * Add `handler(method, params)` for kernel notifications; returns a
+     * function that removes it.
+     * @param {NotifyHandler} handler
+     * @returns {() => void}
+     */
+    onNotify: (handler) => track(client.onNotify(handler)),
+    /**
+     * Answer kernel requests for a method; see the core client's `register`.
+     * @param {string} method
+     * @param {MethodHandler} handler
+     * @returns {() => void}
+     */
+    register: (method, handler) => track(client.register(method, handler)),
   };
   // Tell Vue never to wrap this object in a reactive proxy (what markRaw does).
   Object.defineProperty(sidegears, '__v_skip', { value: true });
@@ -178,14 +300,36 @@ function wrapClient(client, reactive) {
 }
 
 /**
- * The object installed as `$_sidegears`.
- * @typedef {ReturnType<typeof wrapClient>} VueSidegears
+ * The object installed as `$_sidegears`, and returned by `useSidegears()`.
+ * @typedef {ReturnType<typeof vueObject>} VueSidegears
  */
+
+/**
+ * A `track` for `vueObject` that removes, when the current effect scope
+ * ends (a component's, at unmount), what was not removed before.
+ * @returns {(remove: () => void) => () => void}
+ */
+function removeOnScopeDispose() {
+  /** @type {Set<() => void>} */
+  const removers = new Set();
+  onScopeDispose(() => {
+    for (const remove of removers) remove();
+    removers.clear();
+  });
+  return (remove) => {
+    const once = () => {
+      removers.delete(once);
+      remove();
+    };
+    removers.add(once);
+    return once;
+  };
+}
 
 /** The plugin: `app.use(SidegearsPlugin, options)`. */
 const SidegearsPlugin = {
   /**
-   * @param {VueApp} app
+   * @param {import('vue').App} app
    * @param {PluginOptions} [options]
    */
   install(app, options = {}) {
@@ -196,9 +340,9 @@ const SidegearsPlugin = {
       );
     }
     const client = options.client ?? createClient({ WebSocket: options.WebSocket });
-    const globalVue = /** @type {{Vue?: {reactive?: PluginOptions['reactive']}}} */ (globalThis).Vue;
-    const reactive = options.reactive ?? globalVue?.reactive ?? ((target) => target);
-    const sidegears = wrapClient(client, reactive);
+    const shared = share(client, options.reactive ?? reactive);
+    const sidegears = vueObject(shared, (remove) => remove);
+    sharedOf.set(sidegears, shared);
     app.config.globalProperties.$_sidegears = sidegears;
     app.provide(SIDEGEARS_KEY, sidegears);
     lastInstalled = sidegears;
@@ -206,20 +350,27 @@ const SidegearsPlugin = {
 };
 
 /**
- * The `$_sidegears` object, for `setup()`. It injects the app's object with
- * `inject` (pass Vue's, or it uses the global `Vue.inject` of the CDN build);
- * without either it returns the object of the app that installed the plugin
- * last, which is the right one on a page with one app.
- * @param {(key: string, defaultValue: null) => unknown} [inject]
+ * The app's SideGears object, for `setup()`. Called in `setup()` (or in any
+ * effect scope), it returns an object of its own over the same client and
+ * state, whose `on`, `onNotify` and `register` are undone when the component
+ * unmounts (the scope ends); elsewhere it returns the app's object itself.
+ * It finds the app's object with Vue's `inject` (or the `inject` given); out
+ * of a component or `app.runWithContext`, it takes the object of the app that
+ * installed the plugin last, which is the right one on a page with one app.
+ * @param {(key: string, defaultValue: null) => unknown} [injectFrom]
  * @returns {VueSidegears}
  */
-function useSidegears(inject) {
-  const globalVue = /** @type {{Vue?: {inject?: typeof inject}}} */ (globalThis).Vue;
-  const injectFn = inject ?? globalVue?.inject;
-  const injected = /** @type {VueSidegears | null | undefined} */ (injectFn ? injectFn(SIDEGEARS_KEY, null) : null);
-  const sidegears = injected ?? lastInstalled;
+function useSidegears(injectFrom) {
+  const injected = injectFrom
+    ? injectFrom(SIDEGEARS_KEY, null)
+    : hasInjectionContext()
+      ? inject(SIDEGEARS_KEY, null)
+      : null;
+  const sidegears = /** @type {VueSidegears | null} */ (injected) ?? lastInstalled;
   if (!sidegears) throw new Error('SideGears: install the plugin first: app.use(SidegearsPlugin)');
-  return sidegears;
+  const shared = sharedOf.get(sidegears);
+  if (!shared || !getCurrentScope()) return sidegears;
+  return vueObject(shared, removeOnScopeDispose());
 }
 
 export { SIDEGEARS_KEY, SidegearsPlugin, SidegearsPlugin as default, useSidegears };

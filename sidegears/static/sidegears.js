@@ -116,29 +116,48 @@
     }
   }
 
-  /** The websocket to the kernel could not be opened, or is not open. */
+  /**
+   * Why a connection failed or is missing, as {@link ConnectionError}'s `reason`:
+   * - `unreachable`: nothing is listening at the URL (the kernel is not running, or the port is wrong);
+   * - `token`: the kernel refused the token (missing, or from another run of the app);
+   * - `origin`: the kernel does not allow pages of this origin;
+   * - `host`: the kernel does not accept the host name of the URL;
+   * - `refused`: the kernel refused the handshake for another cause (its log says which);
+   * - `timeout`: the handshake did not finish within `connectTimeout`;
+   * - `closed`: the connection closed while a request waited for its answer;
+   * - `disconnected`: not connected (never connected, `disconnect()` was called, or reconnecting without `queue`);
+   * - `usage`: a mistake in the call (an invalid URL, no WebSocket implementation, already connected).
+   * @typedef {'unreachable' | 'token' | 'origin' | 'host' | 'refused' | 'timeout' | 'closed' | 'disconnected' | 'usage'} ConnectionFailure
+   */
+
+  /** The websocket to the kernel could not be opened, or is not open; `reason` says why. */
   class ConnectionError extends Error {
-    /** @param {string} message */
-    constructor(message) {
+    /**
+     * @param {string} message What happened and what to do.
+     * @param {ConnectionFailure} [reason]
+     */
+    constructor(message, reason = 'disconnected') {
       super(message);
       this.name = 'ConnectionError';
+      /** @type {ConnectionFailure} */
+      this.reason = reason;
     }
   }
 
-  /** The websocket closed before the answer to a request arrived. */
+  /** The websocket closed before the answer to a request arrived (`reason` "closed"). */
   class ConnectionClosedError extends ConnectionError {
     /**
      * @param {string} message
      * @param {number} [code] The websocket close code, when known.
-     * @param {string} [reason] The websocket close reason, when known.
+     * @param {string} [closeReason] The websocket close reason, when known.
      */
-    constructor(message, code, reason) {
-      super(message);
+    constructor(message, code, closeReason) {
+      super(message, 'closed');
       this.name = 'ConnectionClosedError';
       /** @type {number | undefined} */
       this.code = code;
       /** @type {string | undefined} */
-      this.reason = reason;
+      this.closeReason = closeReason;
     }
   }
 
@@ -158,6 +177,25 @@
   const DEFAULT_CONNECT_TIMEOUT = 10000;
 
   /**
+   * Retries after a dropped connection: the first waits about `initialDelay` ms,
+   * each next one twice as long, up to `maxDelay`. A kernel restarted on the
+   * same port is found within `maxDelay` of its start.
+   */
+  const RECONNECT_DEFAULTS = Object.freeze({ initialDelay: 100, maxDelay: 1000, attempts: Infinity });
+
+  /** Where the kernel tells a client why it refused its handshake (see the security plugin). */
+  const CONNECT_CHECK_PATH = '/sidegears-connect-check';
+
+  /** Milliseconds allowed for that check. */
+  const CONNECT_CHECK_TIMEOUT = 3000;
+
+  /** Refusals that no retry can cure: reconnecting stops on them. */
+  const FINAL_REFUSALS = new Set(['token', 'origin', 'host']);
+
+  /** Host names of this machine's loopback interface, as `URL.hostname` writes them. */
+  const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+  /**
    * Property names that the requester and notifier proxies never turn into
    * method calls, because JavaScript itself (await, JSON.stringify, string
    * conversion) or frameworks such as Vue (`__v_skip`, ...) look them up.
@@ -168,11 +206,15 @@
   /**
    * The subset of the WebSocket API the client uses. Browsers' `WebSocket` and
    * the `ws` package's `WebSocket` both provide it.
-   * @typedef {object} WebSocketLike
-   * @property {number} readyState
-   * @property {(data: string) => void} send
-   * @property {(code?: number, reason?: string) => void} close
-   * @property {(type: string, listener: (event: any) => void) => void} addEventListener
+   * Written with method signatures, which TypeScript compares bivariantly, so
+   * that the `ws` package's typed overloads (`addEventListener<K extends ...>`)
+   * fit as well as the DOM's.
+   * @typedef {{
+   *   readyState: number,
+   *   send(data: string): void,
+   *   close(code?: number, reason?: string): void,
+   *   addEventListener(type: string, listener: (event: any) => void): void,
+   * }} WebSocketLike
    */
 
   /**
@@ -195,6 +237,32 @@
    * @property {number} [connectTimeout] Milliseconds allowed for the websocket
    *   handshake before `connect` rejects (default 10000; 0 waits as long as the
    *   WebSocket implementation does).
+   * @property {boolean | ReconnectOptions} [reconnect] Open the connection again
+   *   when it drops (a kernel restart, a sleeping laptop). Default: true for the
+   *   page's own kernel (no url given, or the page's host), false otherwise.
+   * @property {boolean} [queue] While not connected (reconnecting), requests and
+   *   notifications wait for the connection instead of failing at once with a
+   *   ConnectionError (reason "disconnected"), which is the default. A waiting
+   *   request's `timeout` counts from when it is sent.
+   */
+
+  /**
+   * @typedef {object} ReconnectOptions
+   * @property {number} [initialDelay] Milliseconds before the first retry (default 100).
+   * @property {number} [maxDelay] The longest wait between retries, in milliseconds (default 1000).
+   * @property {number} [attempts] Retries before giving up (default: no limit).
+   */
+
+  /**
+   * What `connect` was asked for, kept while it stands: until `disconnect()`,
+   * a failed first connect, or giving up reconnecting.
+   * @typedef {object} Target
+   * @property {WebSocketConstructor} WebSocket
+   * @property {string} href
+   * @property {string} shownUrl The URL with its token hidden.
+   * @property {number} connectTimeout
+   * @property {Required<ReconnectOptions> | null} reconnect
+   * @property {boolean} queue
    */
 
   /**
@@ -236,9 +304,14 @@
   /**
    * Listener signatures for `client.on(event, listener)`.
    * @typedef {object} ClientEvents
-   * @property {() => void} open The websocket opened.
+   * @property {() => void} open The websocket opened (by `connect`, or by a reconnect).
    * @property {(info: CloseInfo) => void} close A websocket that had opened closed.
    * @property {(notification: Notification) => void} notification The kernel sent a notification.
+   * @property {(info: {attempt: number, delay: number}) => void} reconnecting A retry
+   *   will start in `delay` ms; `attempt` counts from 1 for each drop.
+   * @property {() => void} reconnected A retry opened the connection again (after `open`).
+   * @property {(error: ConnectionError) => void} reconnectFailed Retrying stopped for
+   *   good: refused (`error.reason` "token", "origin" or "host"), or out of attempts.
    */
 
   /**
@@ -270,8 +343,30 @@
    */
 
   /**
-   * What {@link createClient} returns.
-   * @typedef {ReturnType<typeof createClient>} Client
+   * A typed {@link RequestProxy}: with `interface Api { multiply(a: number, b:
+   * number): number; files: { list(dir: string): string[] } }`, the requester
+   * of `createClient<Api>()` has `multiply(2, 3)` return a `Promise<number>` and
+   * `files.list` take one string. `Api` is a claim about the kernel, not
+   * checked at run time. Without `Api` it is `any`, so that a typed client is
+   * still a `Client` (a RequestProxy would refuse the typed methods).
+   * @template [Api=any]
+   * @typedef {0 extends (1 & Api) ? any : {
+   *   [K in keyof Api]: Api[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : Requester<Api[K]>
+   * }} Requester
+   */
+
+  /**
+   * A typed {@link NotifyProxy}, as {@link Requester}: the notifier of `createClient<Api>()`.
+   * @template [Api=any]
+   * @typedef {0 extends (1 & Api) ? any : {
+   *   [K in keyof Api]: Api[K] extends (...args: infer A) => any ? (...args: A) => void : Notifier<Api[K]>
+   * }} Notifier
+   */
+
+  /**
+   * What {@link createClient} returns; `Client<Api>` has a typed requester and notifier.
+   * @template [Api=any]
+   * @typedef {ReturnType<typeof createClient<Api>>} Client
    */
 
   /**
@@ -295,31 +390,111 @@
   }
 
   /**
-   * Resolve the URL `connect` opens: the given one, or this page's own host when
-   * none is given, with the token added as a query parameter.
+   * The page's location when it was served over http(s), else undefined.
+   * @returns {Location | undefined}
+   */
+  function pageLocation() {
+    const location = /** @type {{location?: Location}} */ (globalThis).location;
+    return location && (location.protocol === 'http:' || location.protocol === 'https:') ? location : undefined;
+  }
+
+  /**
+   * Resolve the URL `connect` opens: the given one, or, when none is given in a
+   * page served over http(s), the page's `sidegears` query parameter (what
+   * `sidegears run --dev-server` prints) or else the page's own host; with the
+   * token added as a query parameter. `ownPage` tells whether it is the page's
+   * own kernel, which `reconnect` defaults to.
    * @param {string | null | undefined} url
    * @param {string | undefined} token
-   * @returns {string}
+   * @returns {{href: string, ownPage: boolean}}
    */
   function resolveUrl(url, token) {
+    const page = pageLocation();
+    let fromPage = false;
     if (url == null || url === '') {
-      const location = /** @type {{location?: Location}} */ (globalThis).location;
-      if (!location || (location.protocol !== 'http:' && location.protocol !== 'https:')) {
+      if (!page) {
         throw new ConnectionError(
           'SideGears: connect() needs a url (such as "ws://127.0.0.1:5678/") unless the page is served over http(s)',
+          'usage',
         );
       }
-      url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
-      token = token ?? tokenFromHash(location.hash);
+      const given = new URLSearchParams(page.search).get('sidegears');
+      url = given ?? `${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}/`;
+      token = token ?? tokenFromHash(page.hash);
+      fromPage = true;
     }
     let parsed;
     try {
       parsed = new URL(url);
     } catch {
-      throw new ConnectionError(`SideGears: invalid websocket url ${JSON.stringify(url)}`);
+      throw new ConnectionError(`SideGears: invalid websocket url ${JSON.stringify(url)}`, 'usage');
+    }
+    if (
+      page &&
+      parsed.hostname !== page.hostname &&
+      parsed.port === page.port &&
+      LOOPBACK_NAMES.has(parsed.hostname) &&
+      LOOPBACK_NAMES.has(page.hostname)
+    ) {
+      // The kernel's page, opened at 127.0.0.1, holds the token cookie of that
+      // host name only: "ws://localhost:PORT" would go without it and be refused.
+      parsed.hostname = page.hostname;
     }
     if (token) parsed.searchParams.set('token', token);
-    return parsed.href;
+    return { href: parsed.href, ownPage: fromPage || (page !== undefined && parsed.host === page.host) };
+  }
+
+  /**
+   * Ask the kernel at `href` why it refused the handshake: its connect check
+   * answers for this page's Host, Origin and token. A browser gives no detail
+   * of a refused handshake, so this is the only way to name the cause.
+   * @param {string} href
+   * @returns {Promise<import('./errors.js').ConnectionFailure>}
+   */
+  async function refusalReason(href) {
+    const check = new URL(href);
+    check.protocol = check.protocol === 'wss:' ? 'https:' : 'http:';
+    check.pathname = CONNECT_CHECK_PATH;
+    /** @type {Response} */
+    let response;
+    try {
+      response = await fetch(check.href, { cache: 'no-store', signal: AbortSignal.timeout(CONNECT_CHECK_TIMEOUT) });
+    } catch {
+      return 'unreachable'; // no HTTP answer at all
+    }
+    try {
+      const answer = await response.json();
+      const reason = answer?.refused;
+      return reason === 'token' || reason === 'origin' || reason === 'host' ? reason : 'refused';
+    } catch {
+      return 'refused'; // something answered, but not a kernel's connect check
+    }
+  }
+
+  /**
+   * The error for a handshake refused or unanswered for `reason`: it says what to do.
+   * @param {import('./errors.js').ConnectionFailure} reason
+   * @param {string} shownUrl
+   * @param {string} detail What the WebSocket implementation said, if anything.
+   * @returns {ConnectionError}
+   */
+  function connectError(reason, shownUrl, detail) {
+    const origin = pageLocation()?.origin ?? 'this page';
+    const messages = {
+      unreachable: `nothing is listening at ${shownUrl}: start the app (its kernel is not running), or check the port`,
+      token:
+        `the kernel at ${shownUrl} refused the token: open the page at the address the app printed ` +
+        '(it carries the token), or pass the token: connect(url, {token})',
+      origin:
+        `the kernel at ${shownUrl} does not allow pages of ${origin}: add it to ` +
+        `RPCKernel(allowed_origins=[...]), or run the app with: sidegears run --dev-server ${origin} app.py`,
+      host:
+        `the kernel at ${shownUrl} does not accept the host name ${new URL(shownUrl).host}: connect to ` +
+        '127.0.0.1 or localhost, or add the name to RPCKernel(allowed_hosts=[...])',
+      refused: `the kernel at ${shownUrl} refused the connection${detail ? ` (${detail})` : ''}: its log says why`,
+    };
+    const message = messages[/** @type {keyof typeof messages} */ (reason)] ?? `cannot connect to ${shownUrl}`;
+    return new ConnectionError(`SideGears: ${message}`, reason);
   }
 
   /**
@@ -391,6 +566,12 @@
    * replacing the previously assigned one (`null` removes it), and leaves the
    * handlers added by calls alone.
    *
+   * `createClient<Api>()` types `requester` and `notifier` with the interface
+   * `Api` (see {@link Requester}); without it they are untyped (`Api` is never
+   * inferred, hence `NoInfer`: `const c: Client<Api> = createClient()` would
+   * otherwise guess `Api` from the annotation).
+   *
+   * @template [Api=any]
    * @param {ClientOptions} [options]
    */
   function createClient(options = {}) {
@@ -420,6 +601,17 @@
     const methods = new Map();
     /** @type {(() => void) | null} */
     let removeAssignedNotifyHandler = null;
+    /** What `connect` asked for, while it stands; null after `disconnect()` or giving up. @type {Target | null} */
+    let target = null;
+    /** Retries since the connection dropped. */
+    let attempt = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let reconnectTimer;
+    /**
+     * Calls made while not connected, waiting for the connection (`queue`).
+     * @type {Set<{resolve: () => void, reject: (error: Error) => void}>}
+     */
+    const waiting = new Set();
 
     /**
      * Call every listener of `event`; one that throws does not stop the others.
@@ -607,13 +799,13 @@
     }
 
     /**
-     * Forget the socket and reject every request still waiting for an answer.
-     * @param {WebSocketLike} closed
+     * An open socket closed: forget it, reject every request still waiting for
+     * its answer, and reconnect when `connect` asked for it.
+     * @param {WebSocketLike} closedSocket
      * @param {{code?: number, reason?: string, wasClean?: boolean}} event
-     * @param {boolean} wasOpen
      */
-    function closed(closed, event, wasOpen) {
-      if (closed !== socket) return;
+    function closed(closedSocket, event) {
+      if (closedSocket !== socket) return;
       socket = null;
       currentUrl = null;
       givenUp.clear();
@@ -629,7 +821,194 @@
           ),
         );
       }
-      if (wasOpen) emit('close', { code, reason, wasClean: event.wasClean ?? code === 1000 });
+      emit('close', { code, reason, wasClean: event.wasClean ?? code === 1000 });
+      const current = target;
+      if (current?.reconnect) {
+        attempt = 0;
+        scheduleReconnect(current);
+      } else if (current) {
+        stopTrying(current, new ConnectionError(`SideGears: the connection to ${current.shownUrl} closed`));
+      }
+    }
+
+    /**
+     * Open the websocket `current` asks for. Resolves once it is open; rejects
+     * with a ConnectionError whose `reason` names the cause.
+     * @param {Target} current
+     * @returns {Promise<void>}
+     */
+    function openSocket(current) {
+      const { shownUrl, connectTimeout } = current;
+      return new Promise((resolve, reject) => {
+        /** @type {WebSocketLike} */
+        let opening;
+        try {
+          opening = new current.WebSocket(current.href);
+        } catch (error) {
+          reject(new ConnectionError(`SideGears: cannot connect to ${shownUrl}: ${String(error)}`, 'usage'));
+          return;
+        }
+        socket = opening;
+        currentUrl = shownUrl;
+        let settled = false;
+        let detail = '';
+        /** @type {ReturnType<typeof setTimeout> | undefined} */
+        let timer;
+
+        /** Settle once; the socket is no longer the client's unless it opened. */
+        const settle = () => {
+          settled = true;
+          clearTimeout(timer);
+          if (socket === opening && opening.readyState !== OPEN) {
+            socket = null;
+            currentUrl = null;
+          }
+        };
+        // The first of "error" and "close" before opening: fail at once (never
+        // wait for the timeout when the cause is known), naming the cause.
+        const failBeforeOpen = () => {
+          if (settled) return;
+          settle();
+          if (target !== current) {
+            reject(new ConnectionError(`SideGears: disconnect() was called while connecting to ${shownUrl}`));
+            return;
+          }
+          refusalReason(current.href).then((reason) => reject(connectError(reason, shownUrl, detail)));
+        };
+
+        opening.addEventListener('open', () => {
+          if (settled) {
+            opening.close(1000); // it timed out or was given up: nobody waits for it any more
+            return;
+          }
+          settle();
+          resolve();
+        });
+        opening.addEventListener('error', (event) => {
+          // Browsers give no detail; the ws package gives the cause (ECONNREFUSED, 403, ...).
+          detail = event?.message || event?.error?.message || detail;
+          if (opening.readyState !== OPEN) failBeforeOpen();
+        });
+        opening.addEventListener('close', (event) => {
+          if (settled && socket === opening) closed(opening, event ?? {});
+          else failBeforeOpen();
+        });
+        opening.addEventListener('message', (event) => receive(opening, event.data));
+
+        if (connectTimeout > 0) {
+          timer = setTimeout(() => {
+            if (settled) return;
+            settle();
+            opening.close();
+            reject(
+              new ConnectionError(`SideGears: no answer from ${shownUrl} within ${connectTimeout} ms`, 'timeout'),
+            );
+          }, connectTimeout);
+        }
+      });
+    }
+
+    /**
+     * Wait, then try to open the connection again; on failure wait longer
+     * (doubling up to `maxDelay`, with jitter so that many pages do not retry
+     * in step), until it opens, a refusal makes retrying pointless, or the
+     * attempts run out.
+     * @param {Target} current
+     */
+    function scheduleReconnect(current) {
+      const settings = /** @type {Required<ReconnectOptions>} */ (current.reconnect);
+      attempt += 1;
+      if (attempt > settings.attempts) {
+        const error = new ConnectionError(
+          `SideGears: gave up reconnecting to ${current.shownUrl} after ${settings.attempts} attempts`,
+          'unreachable',
+        );
+        stopTrying(current, error);
+        emit('reconnectFailed', error);
+        return;
+      }
+      const longest = Math.min(settings.maxDelay, settings.initialDelay * 2 ** (attempt - 1));
+      const delay = Math.round(longest * (0.5 + Math.random() * 0.5));
+      emit('reconnecting', { attempt, delay });
+      reconnectTimer = setTimeout(() => {
+        if (target !== current) return;
+        openSocket(current).then(
+          () => {
+            if (target !== current) return;
+            attempt = 0;
+            emit('open');
+            emit('reconnected');
+            releaseWaiting();
+          },
+          (error) => {
+            if (target !== current) return;
+            if (FINAL_REFUSALS.has(error.reason)) {
+              stopTrying(current, error);
+              emit('reconnectFailed', error);
+            } else {
+              scheduleReconnect(current);
+            }
+          },
+        );
+      }, delay);
+    }
+
+    /**
+     * Give up `current`: no more retries, and the calls waiting for the connection fail with `error`.
+     * @param {Target} current
+     * @param {ConnectionError} error
+     */
+    function stopTrying(current, error) {
+      if (target !== current) return;
+      target = null;
+      clearTimeout(reconnectTimer);
+      for (const waiter of [...waiting]) waiter.reject(error);
+      waiting.clear();
+    }
+
+    /** The connection is open: send what waited for it, in order. */
+    function releaseWaiting() {
+      for (const waiter of [...waiting]) waiter.resolve();
+      waiting.clear();
+    }
+
+    /**
+     * @param {string} what The call, for the message.
+     * @returns {ConnectionError}
+     */
+    function notConnected(what) {
+      const hint = target ? ' (reconnecting; connect(url, {queue: true}) makes calls wait)' : '';
+      return new ConnectionError(`SideGears: cannot ${what}: not connected${hint}`);
+    }
+
+    /**
+     * A promise of the next open connection, for a call made while not
+     * connected; with `queue` off it rejects at once.
+     * @param {string} what The call, for messages.
+     * @param {AbortSignal} [signal]
+     * @returns {Promise<void>}
+     */
+    function whenOpen(what, signal) {
+      if (!target?.queue) return Promise.reject(notConnected(what));
+      return new Promise((resolve, reject) => {
+        const onAbort = () => {
+          waiting.delete(waiter);
+          reject(new RequestAbortedError(`SideGears: ${what} was aborted while waiting for the connection`, signal?.reason));
+        };
+        const waiter = {
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          /** @param {Error} error */
+          reject: (error) => {
+            signal?.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+        };
+        waiting.add(waiter);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     }
 
     /**
@@ -649,9 +1028,9 @@
       } else {
         connectOptions = optionsOrPort ?? {};
       }
-      if (socket) {
+      if (target || socket) {
         return Promise.reject(
-          new ConnectionError('SideGears: already connected (or connecting); call disconnect() first'),
+          new ConnectionError('SideGears: already connected (or connecting); call disconnect() first', 'usage'),
         );
       }
       const WebSocketImpl =
@@ -660,77 +1039,45 @@
         return Promise.reject(
           new ConnectionError(
             'SideGears: no WebSocket implementation; pass one with createClient({WebSocket}) (in Node: the "ws" package)',
+            'usage',
           ),
         );
       }
-      let href;
+      let resolved;
       try {
-        href = resolveUrl(url, connectOptions.token);
+        resolved = resolveUrl(url, connectOptions.token);
       } catch (error) {
         return Promise.reject(error);
       }
-      const shownUrl = redactToken(href);
-      const timeout = connectOptions.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+      const { reconnect = resolved.ownPage, queue = false } = connectOptions;
+      /** @type {Target} */
+      const current = {
+        WebSocket: WebSocketImpl,
+        href: resolved.href,
+        shownUrl: redactToken(resolved.href),
+        connectTimeout: connectOptions.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+        reconnect: reconnect ? { ...RECONNECT_DEFAULTS, ...(typeof reconnect === 'object' ? reconnect : {}) } : null,
+        queue,
+      };
+      target = current;
+      attempt = 0;
       defaultTimeout = connectOptions.timeout ?? 0;
-
-      return new Promise((resolve, reject) => {
-        /** @type {WebSocketLike} */
-        let opening;
-        try {
-          opening = new WebSocketImpl(href);
-        } catch (error) {
-          reject(new ConnectionError(`SideGears: cannot connect to ${shownUrl}: ${String(error)}`));
-          return;
-        }
-        socket = opening;
-        currentUrl = shownUrl;
-        let settled = false;
-        let wasOpen = false;
-        let errorDetail = '';
-        /** @type {ReturnType<typeof setTimeout> | undefined} */
-        let timer;
-
-        /** @param {string} detail */
-        const fail = (detail) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(new ConnectionError(`SideGears: cannot connect to ${shownUrl} (${detail}); is the kernel running?`));
-        };
-
-        opening.addEventListener('open', () => {
-          if (opening !== socket) {
-            opening.close(1000); // it timed out: nobody waits for it any more
-            return;
-          }
-          settled = true;
-          wasOpen = true;
-          clearTimeout(timer);
-          resolve();
+      return openSocket(current).then(
+        () => {
           emit('open');
-        });
-        opening.addEventListener('error', (event) => {
-          // Browsers give no detail; the ws package gives the cause (ECONNREFUSED, 403, ...).
-          errorDetail = event?.message || event?.error?.message || errorDetail;
-        });
-        opening.addEventListener('close', (event) => {
-          closed(opening, event ?? {}, wasOpen);
-          fail(errorDetail || `closed with code ${event?.code ?? 1006} before opening`);
-        });
-        opening.addEventListener('message', (event) => receive(opening, event.data));
-
-        if (timeout > 0) {
-          timer = setTimeout(() => {
-            fail(`no answer within ${timeout} ms`);
-            closed(opening, { code: 1006 }, false);
-            opening.close();
-          }, timeout);
-        }
-      });
+          releaseWaiting();
+        },
+        (error) => {
+          stopTrying(current, error);
+          throw error;
+        },
+      );
     }
 
     /** @returns {Promise<void>} */
     function disconnect() {
+      const current = target;
+      if (current) stopTrying(current, new ConnectionError('SideGears: disconnect() was called'));
       const closing = socket;
       if (!closing) return Promise.resolve();
       return new Promise((resolve) => {
@@ -740,10 +1087,12 @@
     }
 
     /**
+     * `T` is the result's type, a claim about the kernel (unchecked): `sendRequest<number>('multiply', [2, 3])`.
+     * @template [T=any]
      * @param {string} method
      * @param {Params} [params]
      * @param {RequestOptions} [options]
-     * @returns {Promise<any>}
+     * @returns {Promise<T>}
      */
     function sendRequest(method, params, options = {}) {
       try {
@@ -753,7 +1102,7 @@
           throw new RequestAbortedError(`SideGears: "${method}" was aborted before it was sent`, signal.reason);
         }
         if (!socket || socket.readyState !== OPEN) {
-          throw new ConnectionError(`SideGears: cannot call "${method}": not connected`);
+          return whenOpen(`call "${method}"`, signal).then(() => sendRequest(method, params, options));
         }
         const id = ++lastId;
         const text = JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
@@ -816,9 +1165,12 @@
     function sendNotification(method, params) {
       checkCall(method, params);
       const text = JSON.stringify(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
-      if (!sendText(text)) {
-        throw new ConnectionError(`SideGears: cannot send notification "${method}": not connected`);
-      }
+      if (sendText(text)) return;
+      if (!target?.queue) throw notConnected(`send notification "${method}"`);
+      whenOpen(`send notification "${method}"`).then(
+        () => sendText(text),
+        (error) => console.warn(`SideGears: notification "${method}" was not sent:`, error.message),
+      );
     }
 
     /**
@@ -861,13 +1213,13 @@
       /**
        * `requester.name(...args)` is `sendRequest('name', args)`; dotted names
        * go through nested properties: `requester.files.list()` calls "files.list".
-       * @type {RequestProxy}
+       * @type {Requester<NoInfer<Api>>}
        */
       requester: methodProxy((method, args) => sendRequest(method, args), []),
       /**
        * `notifier.name(...args)` is `sendNotification('name', args)`, with
        * dotted names as for `requester`.
-       * @type {NotifyProxy}
+       * @type {Notifier<NoInfer<Api>>}
        */
       notifier: methodProxy((method, args) => sendNotification(method, args), []),
       /** Add a listener for "open", "close" or "notification"; returns a function that removes it. */
@@ -924,7 +1276,6 @@
   const version = '0.2.0';
 
   /**
-   * @typedef {import('./client.js').Client} Client
    * @typedef {import('./client.js').ClientEvents} ClientEvents
    * @typedef {import('./client.js').ClientOptions} ClientOptions
    * @typedef {import('./client.js').CloseInfo} CloseInfo
@@ -938,6 +1289,21 @@
    * @typedef {import('./client.js').RequestProxy} RequestProxy
    * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
    * @typedef {import('./client.js').WebSocketLike} WebSocketLike
+   */
+
+  /**
+   * @template [Api=any]
+   * @typedef {import('./client.js').Client<Api>} Client
+   */
+
+  /**
+   * @template [Api=any]
+   * @typedef {import('./client.js').Requester<Api>} Requester
+   */
+
+  /**
+   * @template [Api=any]
+   * @typedef {import('./client.js').Notifier<Api>} Notifier
    */
 
   /**

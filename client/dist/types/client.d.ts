@@ -16,9 +16,15 @@
  * replacing the previously assigned one (`null` removes it), and leaves the
  * handlers added by calls alone.
  *
+ * `createClient<Api>()` types `requester` and `notifier` with the interface
+ * `Api` (see {@link Requester}); without it they are untyped (`Api` is never
+ * inferred, hence `NoInfer`: `const c: Client<Api> = createClient()` would
+ * otherwise guess `Api` from the annotation).
+ *
+ * @template [Api=any]
  * @param {ClientOptions} [options]
  */
-export function createClient(options?: ClientOptions): {
+export function createClient<Api = any>(options?: ClientOptions): {
     /**
      * Open the websocket; resolves once it is open, rejects with a
      * ConnectionError when the kernel cannot be reached. See {@link createClient}.
@@ -33,21 +39,21 @@ export function createClient(options?: ClientOptions): {
      * RequestTimeoutError or RequestAbortedError as `options` say (see
      * {@link RequestOptions}: timeout, signal, onProgress).
      */
-    sendRequest: (method: string, params?: Params, options?: RequestOptions) => Promise<any>;
+    sendRequest: <T = any>(method: string, params?: Params, options?: RequestOptions) => Promise<T>;
     /** Send a notification (no answer); throws a ConnectionError when not connected. */
     sendNotification: (method: string, params?: Params) => void;
     /**
      * `requester.name(...args)` is `sendRequest('name', args)`; dotted names
      * go through nested properties: `requester.files.list()` calls "files.list".
-     * @type {RequestProxy}
+     * @type {Requester<NoInfer<Api>>}
      */
-    requester: RequestProxy;
+    requester: Requester<NoInfer<Api>>;
     /**
      * `notifier.name(...args)` is `sendNotification('name', args)`, with
      * dotted names as for `requester`.
-     * @type {NotifyProxy}
+     * @type {Notifier<NoInfer<Api>>}
      */
-    notifier: NotifyProxy;
+    notifier: Notifier<NoInfer<Api>>;
     /** Add a listener for "open", "close" or "notification"; returns a function that removes it. */
     on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => () => void;
     /** Remove a listener added with `on`. */
@@ -75,12 +81,15 @@ export function createClient(options?: ClientOptions): {
 /**
  * The subset of the WebSocket API the client uses. Browsers' `WebSocket` and
  * the `ws` package's `WebSocket` both provide it.
+ * Written with method signatures, which TypeScript compares bivariantly, so
+ * that the `ws` package's typed overloads (`addEventListener<K extends ...>`)
+ * fit as well as the DOM's.
  */
 export type WebSocketLike = {
     readyState: number;
-    send: (data: string) => void;
-    close: (code?: number, reason?: string) => void;
-    addEventListener: (type: string, listener: (event: any) => void) => void;
+    send(data: string): void;
+    close(code?: number, reason?: string): void;
+    addEventListener(type: string, listener: (event: any) => void): void;
 };
 /**
  * A WebSocket constructor, such as the browser's `WebSocket` or `require('ws').WebSocket`.
@@ -110,6 +119,48 @@ export type ConnectOptions = {
      * WebSocket implementation does).
      */
     connectTimeout?: number | undefined;
+    /**
+     * Open the connection again
+     * when it drops (a kernel restart, a sleeping laptop). Default: true for the
+     * page's own kernel (no url given, or the page's host), false otherwise.
+     */
+    reconnect?: boolean | ReconnectOptions | undefined;
+    /**
+     * While not connected (reconnecting), requests and
+     * notifications wait for the connection instead of failing at once with a
+     * ConnectionError (reason "disconnected"), which is the default. A waiting
+     * request's `timeout` counts from when it is sent.
+     */
+    queue?: boolean | undefined;
+};
+export type ReconnectOptions = {
+    /**
+     * Milliseconds before the first retry (default 100).
+     */
+    initialDelay?: number | undefined;
+    /**
+     * The longest wait between retries, in milliseconds (default 1000).
+     */
+    maxDelay?: number | undefined;
+    /**
+     * Retries before giving up (default: no limit).
+     */
+    attempts?: number | undefined;
+};
+/**
+ * What `connect` was asked for, kept while it stands: until `disconnect()`,
+ * a failed first connect, or giving up reconnecting.
+ */
+export type Target = {
+    WebSocket: WebSocketConstructor;
+    href: string;
+    /**
+     * The URL with its token hidden.
+     */
+    shownUrl: string;
+    connectTimeout: number;
+    reconnect: Required<ReconnectOptions> | null;
+    queue: boolean;
 };
 /**
  * Options of one request. Following the Language Server Protocol, a request
@@ -163,7 +214,7 @@ export type CloseInfo = {
  */
 export type ClientEvents = {
     /**
-     * The websocket opened.
+     * The websocket opened (by `connect`, or by a reconnect).
      */
     open: () => void;
     /**
@@ -174,6 +225,23 @@ export type ClientEvents = {
      * The kernel sent a notification.
      */
     notification: (notification: Notification) => void;
+    /**
+     * A retry
+     * will start in `delay` ms; `attempt` counts from 1 for each drop.
+     */
+    reconnecting: (info: {
+        attempt: number;
+        delay: number;
+    }) => void;
+    /**
+     * A retry opened the connection again (after `open`).
+     */
+    reconnected: () => void;
+    /**
+     * Retrying stopped for
+     * good: refused (`error.reason` "token", "origin" or "host"), or out of attempts.
+     */
+    reconnectFailed: (error: ConnectionError) => void;
 };
 export type NotifyHandler = (method: string, params: Params | undefined) => void;
 /**
@@ -197,6 +265,20 @@ export type NotifyProxy = {
     [name: string]: NotifyProxy;
 } & ((...args: any[]) => void);
 /**
- * What {@link createClient} returns.
+ * A typed {@link RequestProxy}: with `interface Api { multiply(a: number, b:
+ * number): number; files: { list(dir: string): string[] } }`, the requester
+ * of `createClient<Api>()` has `multiply(2, 3)` return a `Promise<number>` and
+ * `files.list` take one string. `Api` is a claim about the kernel, not
+ * checked at run time. Without `Api` it is `any`, so that a typed client is
+ * still a `Client` (a RequestProxy would refuse the typed methods).
  */
-export type Client = ReturnType<typeof createClient>;
+export type Requester<Api = any> = 0 extends (1 & Api) ? any : { [K in keyof Api]: Api[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : Requester<Api[K]>; };
+/**
+ * A typed {@link NotifyProxy}, as {@link Requester}: the notifier of `createClient<Api>()`.
+ */
+export type Notifier<Api = any> = 0 extends (1 & Api) ? any : { [K in keyof Api]: Api[K] extends (...args: infer A) => any ? (...args: A) => void : Notifier<Api[K]>; };
+/**
+ * What {@link createClient} returns; `Client<Api>` has a typed requester and notifier.
+ */
+export type Client<Api = any> = ReturnType<typeof createClient<Api>>;
+import { ConnectionError } from './errors.js';

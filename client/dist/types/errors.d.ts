@@ -92,21 +92,52 @@ export class RequestAbortedError extends Error {
      */
     constructor(message: string, cause?: unknown);
 }
-/** The websocket to the kernel could not be opened, or is not open. */
+/**
+ * Why a connection failed or is missing, as {@link ConnectionError}'s `reason`:
+ * - `unreachable`: nothing is listening at the URL (the kernel is not running, or the port is wrong);
+ * - `token`: the kernel refused the token (missing, or from another run of the app);
+ * - `origin`: the kernel does not allow pages of this origin;
+ * - `host`: the kernel does not accept the host name of the URL;
+ * - `refused`: the kernel refused the handshake for another cause (its log says which);
+ * - `timeout`: the handshake did not finish within `connectTimeout`;
+ * - `closed`: the connection closed while a request waited for its answer;
+ * - `disconnected`: not connected (never connected, `disconnect()` was called, or reconnecting without `queue`);
+ * - `usage`: a mistake in the call (an invalid URL, no WebSocket implementation, already connected).
+ * @typedef {'unreachable' | 'token' | 'origin' | 'host' | 'refused' | 'timeout' | 'closed' | 'disconnected' | 'usage'} ConnectionFailure
+ */
+/** The websocket to the kernel could not be opened, or is not open; `reason` says why. */
 export class ConnectionError extends Error {
-    /** @param {string} message */
-    constructor(message: string);
+    /**
+     * @param {string} message What happened and what to do.
+     * @param {ConnectionFailure} [reason]
+     */
+    constructor(message: string, reason?: ConnectionFailure);
+    /** @type {ConnectionFailure} */
+    reason: ConnectionFailure;
 }
-/** The websocket closed before the answer to a request arrived. */
+/** The websocket closed before the answer to a request arrived (`reason` "closed"). */
 export class ConnectionClosedError extends ConnectionError {
     /**
      * @param {string} message
      * @param {number} [code] The websocket close code, when known.
-     * @param {string} [reason] The websocket close reason, when known.
+     * @param {string} [closeReason] The websocket close reason, when known.
      */
-    constructor(message: string, code?: number, reason?: string);
+    constructor(message: string, code?: number, closeReason?: string);
     /** @type {number | undefined} */
     code: number | undefined;
     /** @type {string | undefined} */
-    reason: string | undefined;
+    closeReason: string | undefined;
 }
+/**
+ * Why a connection failed or is missing, as {@link ConnectionError}'s `reason`:
+ * - `unreachable`: nothing is listening at the URL (the kernel is not running, or the port is wrong);
+ * - `token`: the kernel refused the token (missing, or from another run of the app);
+ * - `origin`: the kernel does not allow pages of this origin;
+ * - `host`: the kernel does not accept the host name of the URL;
+ * - `refused`: the kernel refused the handshake for another cause (its log says which);
+ * - `timeout`: the handshake did not finish within `connectTimeout`;
+ * - `closed`: the connection closed while a request waited for its answer;
+ * - `disconnected`: not connected (never connected, `disconnect()` was called, or reconnecting without `queue`);
+ * - `usage`: a mistake in the call (an invalid URL, no WebSocket implementation, already connected).
+ */
+export type ConnectionFailure = "unreachable" | "token" | "origin" | "host" | "refused" | "timeout" | "closed" | "disconnected" | "usage";

@@ -2,7 +2,6 @@ export { createClient } from "./client.js";
 /** The package version; the Python package `sidegears` has the same `__version__`. */
 export const version: "0.2.0";
 export default sidegears;
-export type Client = import("./client.js").Client;
 export type ClientEvents = import("./client.js").ClientEvents;
 export type ClientOptions = import("./client.js").ClientOptions;
 export type CloseInfo = import("./client.js").CloseInfo;
@@ -16,8 +15,10 @@ export type RequestOptions = import("./client.js").RequestOptions;
 export type RequestProxy = import("./client.js").RequestProxy;
 export type WebSocketConstructor = import("./client.js").WebSocketConstructor;
 export type WebSocketLike = import("./client.js").WebSocketLike;
+export type Client<Api = any> = import("./client.js").Client<Api>;
+export type Requester<Api = any> = import("./client.js").Requester<Api>;
+export type Notifier<Api = any> = import("./client.js").Notifier<Api>;
 /**
- * @typedef {import('./client.js').Client} Client
  * @typedef {import('./client.js').ClientEvents} ClientEvents
  * @typedef {import('./client.js').ClientOptions} ClientOptions
  * @typedef {import('./client.js').CloseInfo} CloseInfo
@@ -31,6 +32,18 @@ export type WebSocketLike = import("./client.js").WebSocketLike;
  * @typedef {import('./client.js').RequestProxy} RequestProxy
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
+ */
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Client<Api>} Client
+ */
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Requester<Api>} Requester
+ */
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Notifier<Api>} Notifier
  */
 /**
  * The default client (the global `sidegears` of the UMD build).

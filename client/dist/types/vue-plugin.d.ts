@@ -1,110 +1,201 @@
 /**
- * The `$_sidegears` object, for `setup()`. It injects the app's object with
- * `inject` (pass Vue's, or it uses the global `Vue.inject` of the CDN build);
- * without either it returns the object of the app that installed the plugin
- * last, which is the right one on a page with one app.
- * @param {(key: string, defaultValue: null) => unknown} [inject]
+ * The app's SideGears object, for `setup()`. Called in `setup()` (or in any
+ * effect scope), it returns an object of its own over the same client and
+ * state, whose `on`, `onNotify` and `register` are undone when the component
+ * unmounts (the scope ends); elsewhere it returns the app's object itself.
+ * It finds the app's object with Vue's `inject` (or the `inject` given); out
+ * of a component or `app.runWithContext`, it takes the object of the app that
+ * installed the plugin last, which is the right one on a page with one app.
+ * @param {(key: string, defaultValue: null) => unknown} [injectFrom]
  * @returns {VueSidegears}
  */
-export function useSidegears(inject?: (key: string, defaultValue: null) => unknown): VueSidegears;
+export function useSidegears(injectFrom?: (key: string, defaultValue: null) => unknown): VueSidegears;
 /** The key the plugin provides its object under: `inject('sidegears')`. */
 export const SIDEGEARS_KEY: "sidegears";
 export namespace SidegearsPlugin {
     /**
-     * @param {VueApp} app
+     * @param {import('vue').App} app
      * @param {PluginOptions} [options]
      */
-    function install(app: VueApp, options?: PluginOptions): void;
+    function install(app: import("vue").App, options?: PluginOptions): void;
 }
 export default SidegearsPlugin;
+/**
+ * The object installed as `$_sidegears`, and returned by `useSidegears()`.
+ */
+export type VueSidegears = ReturnType<typeof vueObject>;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
 export type Client = import("./client.js").Client;
-export type ConnectOptions = import("./client.js").ConnectOptions;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
 export type ClientEvents = import("./client.js").ClientEvents;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
+export type CloseInfo = import("./client.js").CloseInfo;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
+export type ConnectOptions = import("./client.js").ConnectOptions;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
 export type MethodHandler = import("./client.js").MethodHandler;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
+export type Notification = import("./client.js").Notification;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
 export type NotifyHandler = import("./client.js").NotifyHandler;
-export type Params = import("./client.js").Params;
-export type RequestOptions = import("./client.js").RequestOptions;
-export type RequestProxy = import("./client.js").RequestProxy;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
 export type NotifyProxy = import("./client.js").NotifyProxy;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
+export type Params = import("./client.js").Params;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
+export type RequestOptions = import("./client.js").RequestOptions;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
+export type RequestProxy = import("./client.js").RequestProxy;
+/**
+ * (Listed here also because the declarations tsc writes for this file name
+ * them without an import.)
+ */
 export type WebSocketConstructor = import("./client.js").WebSocketConstructor;
 export type PluginOptions = {
     /**
      * Wrap this client instead of creating a new one.
      */
-    client?: {
-        connect: (urlOrHost?: string | null, optionsOrPort?: import("./client.js").ConnectOptions | number, legacyOptions?: import("./client.js").ConnectOptions) => Promise<void>;
-        disconnect: () => Promise<void>;
-        sendRequest: (method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<any>;
-        sendNotification: (method: string, params?: import("./client.js").Params) => void;
-        requester: import("./client.js").RequestProxy;
-        notifier: import("./client.js").NotifyProxy;
-        on: <E extends keyof import("./client.js").ClientEvents>(event: E, listener: import("./client.js").ClientEvents[E]) => () => void;
-        off: <E extends keyof import("./client.js").ClientEvents>(event: E, listener: import("./client.js").ClientEvents[E]) => void;
-        register: (method: string, handler: import("./client.js").MethodHandler) => () => void;
-        readonly isOpen: boolean;
-        readonly url: string | null;
-        get onNotify(): (handler: import("./client.js").NotifyHandler) => () => void;
-        set onNotify(handler: import("./client.js").NotifyHandler | null);
-    } | undefined;
+    client?: Client | undefined;
     /**
      * WebSocket implementation for the new client.
      */
     WebSocket?: import("./client.js").WebSocketConstructor | undefined;
     /**
-     * Vue's `reactive`, to make
-     * `isOpen` reactive; defaults to `globalThis.Vue.reactive` when Vue is loaded as a global.
+     * Vue's `reactive`. No longer needed (the plugin
+     * imports Vue); still accepted, and used, for code written for version 0.2.
      */
-    reactive?: (<T extends object>(target: T) => T) | undefined;
+    reactive?: typeof reactive | undefined;
+};
+/**
+ * The connection's state, as `state` of the Vue object: a reactive object
+ * (templates, `computed` and `watch` follow it).
+ */
+export type VueState = {
+    /**
+     * Whether the websocket is open.
+     */
+    isOpen: boolean;
+    /**
+     * "idle" until
+     * the first `connect`; "connecting" while `connect` (through this object) waits; "open";
+     * "reconnecting" while the client retries after the connection dropped; "closed" after a
+     * close, a failed `connect` or when the client gives up reconnecting.
+     */
+    status: "idle" | "connecting" | "open" | "reconnecting" | "closed";
+    /**
+     * The current retry (1, 2, ...) while reconnecting, else 0.
+     */
+    reconnectAttempt: number;
+    /**
+     * The error of the last failed `connect` or of
+     * the client giving up reconnecting; null again once a connection opens.
+     */
+    lastError: ConnectionError | null;
+};
+/**
+ * The core client's connection events, as this plugin listens to them.
+ */
+export type ConnectionEvents = {
+    /**
+     * The websocket opened (after a retry as well).
+     */
+    open: () => void;
+    /**
+     * A websocket that had opened closed.
+     */
+    close: (info: CloseInfo) => void;
+    /**
+     * The client
+     * waits `delay` ms before retry number `attempt`.
+     */
+    reconnecting: (info: {
+        attempt: number;
+        delay: number;
+    }) => void;
+    /**
+     * A retry opened the connection again.
+     */
+    reconnected: () => void;
+    /**
+     * The client stopped retrying.
+     */
+    reconnectFailed: (error: ConnectionError) => void;
 };
 /**
  * Listener signatures for the Vue object's `on(event, listener)`: as the core
  * client's, except that a notification listener gets `(method, params)`, as
  * in the original package.
  */
-export type VueEvents = {
-    open: () => void;
-    close: (info: import("./client.js").CloseInfo) => void;
+export type VueEvents = ConnectionEvents & {
     notification: NotifyHandler;
 };
 /**
- * The parts of a Vue app the plugin uses.
+ * `client.on`, typed for the connection events. Through a cast so that this
+ * file type-checks whichever events the core client's typedef lists.
  */
-export type VueApp = {
-    config: {
-        globalProperties: Record<string, any>;
-    };
-    provide: (key: string, value: any) => unknown;
+export type ConnectionOn = <E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]) => () => void;
+/**
+ * What every Vue object of one app shares: the client, the reactive state
+ * that follows it, and `connect`/`disconnect`, which also move the state.
+ */
+export type Shared = {
+    client: Client;
+    state: VueState;
+    listen: ConnectionOn;
+    /**
+     * The wrappers
+     * given to the core client for notification listeners, so that `off` finds them.
+     */
+    adapted: Map<Function, (notification: Notification) => void>;
+    connect: (host?: string, port?: number | ConnectOptions, options?: ConnectOptions) => Promise<void>;
+    disconnect: () => Promise<void>;
 };
 /**
- * The object installed as `$_sidegears`.
+ * A Vue object over what the app shares. `track` receives the remover of
+ * every listener and handler added through the object, and returns the
+ * remover the caller gets: as it is for the app's object, and one also run
+ * when the scope ends for the object `useSidegears()` makes in `setup()`.
+ * @param {Shared} shared
+ * @param {(remove: () => void) => () => void} track
  */
-export type VueSidegears = ReturnType<typeof wrapClient>;
-/**
- * Wrap a client for Vue: the same calls, plus a reactive `state.isOpen`.
- * @param {Client} client
- * @param {<T extends object>(target: T) => T} reactive
- */
-declare function wrapClient(client: Client, reactive: <T extends object>(target: T) => T): {
+declare function vueObject(shared: Shared, track: (remove: () => void) => () => void): {
     /** The wrapped core client. */
-    client: {
-        connect: (urlOrHost?: string | null, optionsOrPort?: import("./client.js").ConnectOptions | number, legacyOptions?: import("./client.js").ConnectOptions) => Promise<void>;
-        disconnect: () => Promise<void>;
-        sendRequest: (method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<any>;
-        sendNotification: (method: string, params?: import("./client.js").Params) => void;
-        requester: import("./client.js").RequestProxy;
-        notifier: import("./client.js").NotifyProxy;
-        on: <E extends keyof import("./client.js").ClientEvents>(event: E, listener: import("./client.js").ClientEvents[E]) => () => void;
-        off: <E extends keyof import("./client.js").ClientEvents>(event: E, listener: import("./client.js").ClientEvents[E]) => void;
-        register: (method: string, handler: import("./client.js").MethodHandler) => () => void;
-        readonly isOpen: boolean;
-        readonly url: string | null;
-        get onNotify(): (handler: import("./client.js").NotifyHandler) => () => void;
-        set onNotify(handler: import("./client.js").NotifyHandler | null);
-    };
-    /** Reactive state: `isOpen` follows the websocket (when `reactive` was available). */
-    state: {
-        isOpen: boolean;
-    };
+    client: Client;
+    /** Reactive connection state: `isOpen`, `status`, `reconnectAttempt`, `lastError`. */
+    state: VueState;
     /**
      * Whether the websocket is open, as a function (the original package's
      * API); reactive in templates and computed properties.
@@ -118,16 +209,13 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
      * `connect('ws://127.0.0.1:5678/', {token})`. With no host, a page served
      * over http(s) (by the kernel) connects to its own host, so the kernel's
      * token cookie goes along; elsewhere the defaults are localhost and 5678.
-     * @param {string} [host]
-     * @param {number | ConnectOptions} [port]
-     * @param {ConnectOptions} [options]
-     * @returns {Promise<void>}
+     * `state.status` is "connecting" meanwhile.
      */
-    connect(host?: string, port?: number | ConnectOptions, options?: ConnectOptions): Promise<void>;
+    connect: (host?: string, port?: number | ConnectOptions, options?: ConnectOptions) => Promise<void>;
     /** Close the websocket; resolves once it is closed. */
     disconnect: () => Promise<void>;
     /** Call a kernel method; see the core client's `sendRequest`. */
-    sendRequest: (method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<any>;
+    sendRequest: <T = any>(method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<T>;
     /** Send a notification; see the core client's `sendNotification`. */
     sendNotification: (method: string, params?: import("./client.js").Params) => void;
     /** @returns {RequestProxy} the client's `requester` */
@@ -135,13 +223,34 @@ declare function wrapClient(client: Client, reactive: <T extends object>(target:
     /** @returns {NotifyProxy} the client's `notifier` */
     getNotifyProxy: () => NotifyProxy;
     /**
-     * Add a listener for "open", "close" or "notification" (which receives
-     * `(method, params)`, as in the original package); returns a function
-     * that removes it.
+     * Add a listener for "notification" (which receives `(method, params)`,
+     * as in the original package), "open", "close", "reconnecting",
+     * "reconnected" or "reconnectFailed"; returns a function that removes it.
      */
     on: <E extends keyof VueEvents>(event: E, listener: VueEvents[E]) => () => void;
     /** Remove a listener added with `on`. */
     off: <E extends keyof VueEvents>(event: E, listener: VueEvents[E]) => void;
-    /** Answer kernel requests for a method; see the core client's `register`. */
-    register: (method: string, handler: import("./client.js").MethodHandler) => () => void;
+    /**
+     * Add `handler(method, params)` for kernel notifications; returns a
+     * function that removes it.
+     * @param {NotifyHandler} handler
+     * @returns {() => void}
+     */
+    onNotify: (handler: NotifyHandler) => () => void;
+    /**
+     * Answer kernel requests for a method; see the core client's `register`.
+     * @param {string} method
+     * @param {MethodHandler} handler
+     * @returns {() => void}
+     */
+    register: (method: string, handler: MethodHandler) => () => void;
 };
+import { reactive } from 'vue';
+import { ConnectionError } from './index.js';
+
+declare module 'vue' {
+    interface ComponentCustomProperties {
+        /** The app's SideGears object, installed by SidegearsPlugin. */
+        $_sidegears: VueSidegears;
+    }
+}
