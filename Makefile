@@ -32,6 +32,7 @@ python-env: $(PY)
 
 node-env: system-packages
 	cd client && npm ci --no-audit --no-fund
+	cd examples/vite && npm ci --no-audit --no-fund
 
 # Debian's Chromium for the browser tests (tools may not download their own).
 chromium:
