@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from . import __version__
-from .kernel import RPCKernel
+from .kernel import RPCKernel, kernels_started
 
 __all__ = ["main", "run_app", "serve", "add_serve_arguments", "RunSettings", "dev_server_origin"]
 
@@ -113,7 +113,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the origin of a dev server serving the UI (e.g. http://localhost:5173): "
         "the kernel allows its pages, and prints the dev page's address with the credential",
     )
-    run.add_argument("path", type=Path, help="the app's Python file, e.g. app.py")
+    # Optional here so that a missing path gets a usage line of ours: argparse would call ARGS required too.
+    run.add_argument("path", type=Path, nargs="?", help="the app's Python file, e.g. app.py")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app, e.g. --port 8000 --no-browser")
     run.set_defaults(command="run", handler=_run)
 
@@ -135,7 +136,11 @@ def _run(args: argparse.Namespace) -> int:
     ``--reload`` and ``--dev-server`` apply to apps that serve themselves
     with :func:`run_app` or :func:`serve`, as the bundled examples do.
     """
-    path: Path = args.path
+    path: Path | None = args.path
+    if path is None:
+        print("usage: sidegears run [--reload] [--dev-server URL] path/to/app.py [ARGS...]", file=sys.stderr)
+        print("sidegears run: give the app's Python file, e.g. sidegears run app.py", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"sidegears run: no such file: {path}", file=sys.stderr)
         return 2
@@ -154,7 +159,15 @@ def _run(args: argparse.Namespace) -> int:
     settings.export()
     sys.argv = [str(path), *args.args]
     sys.path.insert(0, str(path.resolve().parent))
+    before = kernels_started()
     runpy.run_path(str(path), run_name="__main__")
+    if kernels_started() == before:
+        print(
+            f"sidegears run: {path} started no kernel. An app file starts one when run as a script: "
+            "end it with `if __name__ == \"__main__\": sys.exit(run_app(create_kernel))`, or call kernel.start()",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

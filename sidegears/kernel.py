@@ -93,6 +93,14 @@ class Limits:
     stop_timeout: float = 5.0
 
 
+_kernels_started = 0
+
+
+def kernels_started() -> int:
+    """How many kernels of this process have started listening (``sidegears run`` checks that an app did)."""
+    return _kernels_started
+
+
 #: The keyword options of :class:`RPCKernel` itself (plugins declare the others).
 CORE_OPTIONS = frozenset(
     {field.name for field in fields(Limits)}
@@ -430,6 +438,8 @@ class RPCKernel:
             await self.astop()
             raise
         await self._server.start_serving()
+        global _kernels_started
+        _kernels_started += 1
         self.log.info("kernel started", port=self.port, host=self.host, token=bool(self.token))
 
     def _kept_secret(self, app_id: str) -> str | None:

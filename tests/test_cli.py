@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import sidegears
-from sidegears.cli import main
+from sidegears.cli import RUN_ENV_VAR, main
 from sidegears.testing import RPCTestClient
 
 EXAMPLES = Path(sidegears.__file__).parent / "examples"
@@ -86,6 +86,30 @@ def test_run_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     """`sidegears run` on a missing file exits 2 and says which file."""
     assert main(["run", str(tmp_path / "nope.py")]) == 2
     assert "nope.py" in capsys.readouterr().err
+
+
+def test_run_without_a_path_shows_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sidegears run` alone exits 2 with a usage line that calls only the path required."""
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "usage: sidegears run [--reload] [--dev-server URL] path/to/app.py [ARGS...]" in err
+    assert "required" not in err
+
+
+def test_run_a_file_that_starts_no_kernel(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An app file that never starts a kernel exits 1 and says so, with what to add."""
+    # `run` sets what a script run would: restore it after the test.
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv(RUN_ENV_VAR, "{}")
+    script = tmp_path / "not_an_app.py"
+    script.write_text("print('hello')\n")
+    assert main(["run", str(script)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "hello\n"
+    assert f"{script} started no kernel" in captured.err and "run_app(create_kernel)" in captured.err
 
 
 async def test_demo_serves_until_terminated(tmp_path: Path) -> None:
