@@ -25,6 +25,7 @@ from .errors import (
     MethodNotFound,
     ParseError,
     PluginError,
+    PortInUseError,
     RPCError,
     SidegearsError,
 )
@@ -50,5 +51,6 @@ __all__ = [
     "InternalError",
     "CallCancelled",
     "PluginError",
+    "PortInUseError",
     "__version__",
 ]

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from . import __version__
+from .errors import PortInUseError
 from .kernel import RPCKernel, kernels_started
 
 __all__ = ["main", "run_app", "serve", "add_serve_arguments", "RunSettings", "dev_server_origin"]
@@ -160,7 +161,11 @@ def _run(args: argparse.Namespace) -> int:
     sys.argv = [str(path), *args.args]
     sys.path.insert(0, str(path.resolve().parent))
     before = kernels_started()
-    runpy.run_path(str(path), run_name="__main__")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except PortInUseError as exc:  # from an app that starts its kernel itself
+        print(f"sidegears run: {exc}", file=sys.stderr)
+        return 1
     if kernels_started() == before:
         print(
             f"sidegears run: {path} started no kernel. An app file starts one when run as a script: "
@@ -232,7 +237,11 @@ def serve(
     kernel = create_kernel(**options)
     with _sigterm_as_keyboard_interrupt():
         try:
-            kernel.start(host, port)
+            try:
+                kernel.start(host, port)
+            except PortInUseError as exc:
+                print(f"{_program()}: {exc}", file=sys.stderr)
+                return 1
             _print_addresses(kernel, run.dev_server)
             if open_window:
                 _open_window(kernel)
@@ -243,6 +252,12 @@ def serve(
         finally:
             kernel.stop()
     return 0
+
+
+def _program() -> str:
+    """The name to start a one-line error with: the command or the app's script."""
+    name = Path(sys.argv[0]).name if sys.argv else ""
+    return "sidegears" if name in ("", "-c", "__main__.py") else name
 
 
 def _app_id(create_kernel: KernelFactory) -> str:

@@ -38,6 +38,7 @@ __all__ = [
     "RequestCancelled",
     "ClientGone",
     "PluginError",
+    "PortInUseError",
 ]
 
 
@@ -161,3 +162,24 @@ class ClientGone(ServerError):
 
 class PluginError(SidegearsError):
     """A plugin could not be imported or registered; the message names it."""
+
+
+class PortInUseError(SidegearsError, OSError):
+    """The kernel's port is taken by another program. ``port``, ``host``, and ``holder``: the program, when known.
+
+    Still an :class:`OSError` (``errno`` EADDRINUSE), as before it had a name.
+    """
+
+    def __init__(self, host: str, port: int, errno: int, holder: str | None = None) -> None:
+        by = f" by {holder}" if holder else ""
+        message = (
+            f"port {port} on {host} is already in use{by}: stop that program, or choose another port "
+            "(--port 0, or start(port=0), picks a free one)"
+        )
+        super().__init__(errno, message)
+        self.host = host
+        self.port = port
+        self.holder = holder
+
+    def __str__(self) -> str:
+        return str(self.strerror)

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import contextvars
 import difflib
+import errno
 import ipaddress
 import logging
 import secrets
@@ -17,6 +18,8 @@ from typing import Any, Iterable
 
 from . import logs, protocol
 from .app_secret import app_secret
+from .errors import PortInUseError
+from .ports import port_holder
 from .connection import Connection, current_connection
 from .plugins import PluginManager, settle
 from .registry import rpc_method  # noqa: F401  (the original import path: sidegears.kernel.rpc_method)
@@ -424,9 +427,11 @@ class RPCKernel:
             self._server = await loop.create_server(
                 lambda: WebSocketTransport(self), bind_host, port, ssl=self.ssl, start_serving=False
             )
-        except BaseException:
+        except BaseException as exc:
             self._stopped.set()
             self._stopped_async.set()
+            if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(bind_host, port, exc.errno, port_holder(port)) from None
             raise
         sockname = self._server.sockets[0].getsockname()
         self.host = bind_host if bind_host not in ("", "0.0.0.0", "::") else sockname[0]

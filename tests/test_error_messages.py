@@ -1,0 +1,74 @@
+"""Everyday mistakes get answers that say what happened and what to do: a taken port, a page without
+its key, a method that raises."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sidegears
+from sidegears import PortInUseError, RPCKernel, rpc_method
+from sidegears.testing import RPCTestClient, running_kernel
+
+APP = """
+import sys
+from sidegears import RPCKernel
+from sidegears.cli import run_app
+
+if __name__ == "__main__":
+    sys.exit(run_app(lambda **options: RPCKernel(**options)))
+"""
+
+
+@rpc_method(name="errors.divide")
+def divide(a, b):
+    return a / b
+
+
+@pytest.fixture
+def taken_port():
+    """A port this process listens on."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+def test_a_taken_port_raises_an_error_that_names_it_and_its_holder(taken_port: int) -> None:
+    kernel = RPCKernel()
+    with pytest.raises(PortInUseError) as info:
+        kernel.start("127.0.0.1", taken_port)
+    error = info.value
+    assert isinstance(error, OSError) and error.port == taken_port
+    assert error.holder is not None and f"(pid {os.getpid()})" in error.holder
+    assert str(error) == (
+        f"port {taken_port} on 127.0.0.1 is already in use by {error.holder}: stop that program, "
+        "or choose another port (--port 0, or start(port=0), picks a free one)"
+    )
+    kernel.start("127.0.0.1", 0)  # the failed start left the kernel usable
+    kernel.stop()
+
+
+def test_an_app_on_a_taken_port_says_so_in_one_line(taken_port: int, tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(APP)
+    for command in (["run", str(app)], ["demo"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "sidegears", *command, "--no-browser", "--port", str(taken_port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)},
+        )
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert f"port {taken_port} on 127.0.0.1 is already in use by" in lines[0] and "--port 0" in lines[0]
+        assert "Traceback" not in result.stderr
