@@ -72,3 +72,25 @@ def test_an_app_on_a_taken_port_says_so_in_one_line(taken_port: int, tmp_path: P
         assert len(lines) == 1, result.stderr
         assert f"port {taken_port} on 127.0.0.1 is already in use by" in lines[0] and "--port 0" in lines[0]
         assert "Traceback" not in result.stderr
+
+
+def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, str, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.getheader("Content-Type") or "", response.read().decode()
+
+
+async def test_a_page_without_its_key_says_what_to_do(tmp_path: Path) -> None:
+    """A browser gets a small styled page (no secret in it); other clients keep the one-line text."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>app</title>")
+    async with running_kernel(static_dir=str(tmp_path), token="a-token-of-enough-length-1") as kernel:
+        browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        for path in ("/", "/?token=stale-token-of-an-earlier-run"):
+            status, content_type, body = await asyncio.to_thread(get, kernel.port, path, browser)
+            assert status == 403 and content_type.startswith("text/html")
+            assert "<title>This page needs the app's key</title>" in body
+            assert "Open the address the app printed when it started" in body and "start the app again" in body
+            assert kernel.token not in body and "stale-token" not in body
+        status, content_type, body = await asyncio.to_thread(get, kernel.port, "/", {})
+        assert (status, content_type, body) == (403, "text/plain; charset=utf-8", "403 Forbidden: token missing or wrong\n")

@@ -97,6 +97,46 @@ def forbidden(why: str) -> Response:
     return http_response(403, f"403 Forbidden: {why}\n".encode(), "text/plain; charset=utf-8")
 
 
+#: What a person who opened a refused page should do, by refusal. No secret, no detail beyond the cause.
+_ADVICE = {
+    "token missing or wrong": (
+        "This page needs the app's key",
+        "It was opened without the key the app gives its window, or with the key of an earlier run. "
+        "Open the address the app printed when it started (it carries the key), or start the app again.",
+    ),
+    "host not allowed": (
+        "This is not the app's address",
+        "The app answers at 127.0.0.1 or localhost only. Open the address the app printed when it started.",
+    ),
+}
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title><link rel="icon" href="data:,">
+<style>
+  :root {{ color-scheme: light dark; font-family: system-ui, sans-serif; }}
+  body {{ display: grid; place-items: center; min-height: 90vh; margin: 0; }}
+  main {{ max-width: 32rem; padding: 2rem; border-radius: 12px; box-shadow: 0 2px 16px #0002; }}
+  h1 {{ font-size: 1.3rem; margin-top: 0; }}
+  p {{ line-height: 1.5; }}
+  small {{ opacity: 0.7; }}
+</style></head>
+<body><main><h1>{title}</h1><p>{advice}</p><small>SideGears refused this request (403): {why}.</small></main></body>
+</html>
+"""
+
+
+def forbidden_page(why: str) -> Response:
+    """The 403 a person sees in a browser: what happened and what to do, styled, with nothing secret in it."""
+    title, advice = _ADVICE.get(why, ("This page is not available", "Open the address the app printed."))
+    body = _PAGE.format(title=title, advice=advice, why=why).encode()
+    return http_response(403, body, "text/html; charset=utf-8")
+
+
+def _wants_html(request: Any) -> bool:
+    return not is_upgrade(request) and "text/html" in request.headers.get("Accept", "")
+
+
 def _same_secret(given: str | None, token: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
@@ -167,7 +207,7 @@ def _refuse(
 ) -> Response:
     _log_refusal(security, kernel, websocket, request, why, status, **details)
     if status == 403:
-        return forbidden(why)
+        return forbidden_page(why) if _wants_html(request) else forbidden(why)
     return http_response(status, f"{status} Bad Request: {why}\n".encode(), "text/plain; charset=utf-8")
 
 
