@@ -24,11 +24,15 @@ the level.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import os
 import queue
 import sys
 import threading
+import traceback
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -86,13 +90,45 @@ def protected_logger(name: str) -> logging.Logger:
 LOG_FORMAT_ENV_VAR = "SIDEGEARS_LOG_FORMAT"
 
 
+#: Folders whose frames a user's traceback leaves out: the framework around the user's code, not the code itself.
+_FRAMEWORK_DIRS = tuple(
+    str(Path(str(module.__file__)).resolve().parent) + os.sep
+    for module in (sys.modules["sidegears"], asyncio, concurrent.futures)
+)
+
+
+def user_traceback(exception: BaseException) -> str:
+    """``exception``'s traceback from the first frame outside SideGears and asyncio: the user's code.
+
+    A failing method's traceback starts in the kernel's dispatch (and, for a
+    plain method, a worker thread's plumbing); those frames say nothing about
+    the bug. When every frame is the framework's, all are kept.
+    """
+    tb = exception.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_FRAMEWORK_DIRS):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exception), exception, tb or exception.__traceback__))
+
+
+class _KeyValueAndTraceback:
+    """``event=... key=value`` on one line, then a traceback as the lines it is, not as an escaped value."""
+
+    def __init__(self) -> None:
+        self._line = structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True)
+
+    def __call__(self, logger: Any, name: str, event_dict: Any) -> str:
+        exception = event_dict.pop("exception", None)
+        line: str = self._line(logger, name, event_dict)
+        return line if exception is None else f"{line}\n{str(exception).rstrip()}"
+
+
 def _renderer(log_format: str | None) -> Any:
     fmt = (log_format or os.environ.get(LOG_FORMAT_ENV_VAR) or "console").lower()
     if fmt == "json":
         return structlog.processors.JSONRenderer()
     if fmt != "console":
         raise ValueError(f"log_format must be 'console' or 'json', not {fmt!r}")
-    return structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True)
+    return _KeyValueAndTraceback()
 
 
 def make_logger(name: str, log_format: str | None = None, **context: Any) -> Any:

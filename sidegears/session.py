@@ -37,6 +37,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 from . import protocol
+from .logs import user_traceback
 from .errors import CallCancelled, ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
 from .plugins import first_answer, settle
 from .protocol import NO_ID, Request, Response
@@ -771,9 +772,14 @@ class RPCSession:
                 # The kernel is stopping: answer instead of leaving the client waiting.
                 error = RequestCancelled(data=f"the kernel stopped before {request.method!r} finished")
         except Exception as exc:
-            error = InternalError(data=None)
+            # The type names the bug without revealing what the message may hold; debug mode adds the traceback.
+            error = InternalError(f"{request.method} failed: {type(exc).__name__}")
             kernel.log.error(
-                "method failed", method=request.method, id=request.id, connection=connection.id, exc_info=exc
+                "method failed",
+                method=request.method,
+                id=request.id,
+                connection=connection.id,
+                exception=user_traceback(exc),
             )
             if "on_method_error" in implemented:
                 try:

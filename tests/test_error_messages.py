@@ -94,3 +94,21 @@ async def test_a_page_without_its_key_says_what_to_do(tmp_path: Path) -> None:
             assert kernel.token not in body and "stale-token" not in body
         status, content_type, body = await asyncio.to_thread(get, kernel.port, "/", {})
         assert (status, content_type, body) == (403, "text/plain; charset=utf-8", "403 Forbidden: token missing or wrong\n")
+
+
+async def test_a_failing_method_is_named_to_the_client_and_its_traceback_logged_readably(caplog) -> None:
+    async with running_kernel(token=False) as kernel:
+        async with RPCTestClient.connect(kernel.url) as client:
+            reply = await client.request("errors.divide", [1, 0])
+            assert reply["error"] == {"code": -32603, "message": "errors.divide failed: ZeroDivisionError"}
+            kernel.set_debug(True)
+            debug_reply = await client.request("errors.divide", [1, 0])
+    record = next(r for r in caplog.records if "method failed" in r.getMessage())
+    lines = record.getMessage().splitlines()
+    assert "method='errors.divide'" in lines[0]
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[2].startswith(f'  File "{__file__}", line ') and lines[2].endswith("in divide")
+    assert lines[-1] == "ZeroDivisionError: division by zero"
+    assert str(Path(sidegears.__file__).parent) not in record.getMessage(), "the framework's frames are left out"
+    traceback_sent = debug_reply["error"]["data"]["traceback"]
+    assert traceback_sent.splitlines()[1].startswith(f'  File "{__file__}"'), "debug mode sends the same traceback"

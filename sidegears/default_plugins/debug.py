@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -34,7 +33,7 @@ import pluggy
 from pluggy import HookImpl, Result
 
 from ..hookspecs import hookimpl
-from ..logs import make_logger
+from ..logs import make_logger, user_traceback
 from ..protocol import NO_ID
 
 if TYPE_CHECKING:
@@ -87,12 +86,8 @@ def _hook_call_ended(outcome: Result[Any], hook_name: str, hook_impls: Sequence[
 
 
 def traceback_data(exception: BaseException) -> dict[str, str]:
-    """The ``error.data`` sent in debug mode: the exception's type name, its message and its formatted traceback."""
-    return {
-        "type": type(exception).__qualname__,
-        "message": str(exception),
-        "traceback": "".join(traceback.format_exception(type(exception), exception, exception.__traceback__)),
-    }
+    """The ``error.data`` sent in debug mode: the exception's type name, its message and its traceback from the user's code."""
+    return {"type": type(exception).__qualname__, "message": str(exception), "traceback": user_traceback(exception)}
 
 
 def hooks_of_call(pm: pluggy.PluginManager, notification: bool, failed: bool) -> dict[str, list[str]]:
