@@ -141,6 +141,9 @@ async def test_after_a_restart_other_origins_and_tokenless_pages_are_still_refus
     await page.goto(f"{foreign_origin}/other.html")
     url = f"ws://127.0.0.1:{app.port}/?token={app.token}"
     assert await page.evaluate(CONNECT_REASON, url) == "ConnectionError: origin"
+    # A host name the kernel does not answer to (an IPv4-mapped address of 127.0.0.1: DNS rebinding's shape).
+    mapped = f"ws://[::ffff:127.0.0.1]:{app.port}/?token={app.token}"
+    assert await page.evaluate(CONNECT_REASON, mapped) == "ConnectionError: host"
     # The kernel's own origin without the cookie (the public client bundle, then connect()): refused for the token.
     tokenless = await context.browser.new_context()
     try:
