@@ -219,11 +219,36 @@ def find_method(kernel: RPCKernel, name: str) -> Callable[..., Any] | None:
 
 
 @hookspec
+def list_methods(kernel: RPCKernel) -> dict[str, Callable[..., Any]] | None:
+    """Return the methods this plugin serves through ``find_method``, by name.
+
+    Called for ``rpc.discover`` (the document lists them with their schemas)
+    and to suggest a close name when a client calls an unknown one. A plugin
+    that serves methods from ``find_method`` should implement it. Later
+    plugins' entries override earlier ones of the same name, as
+    ``find_method``'s order does. Must be synchronous.
+    """
+
+
+@hookspec
+def discover(kernel: RPCKernel, document: dict[str, Any]) -> None:
+    """``rpc.discover`` built its OpenRPC ``document``: change it before it is sent.
+
+    Called each time a client calls ``rpc.discover``, after the document is
+    built from ``list_methods`` and the declarations. Remove entries from ``document["methods"]`` to hide methods from
+    discovery (they are still served), or add descriptions. Runs on the
+    kernel's loop; must be synchronous.
+    """
+
+
+@hookspec
 def before_dispatch(kernel: RPCKernel, connection: Connection, message: Request) -> Any:
     """An incoming request or notification is about to be dispatched.
 
     Fires for every valid request and notification (batch members one by one),
-    in the task that will run the method. An implementation may:
+    in the task that will run the method. For a method with annotated
+    parameters, ``message.params`` are already validated and converted (a
+    mismatch was answered with -32602 before this hook). An implementation may:
 
     * change it: assign ``message.method`` or ``message.params``;
     * answer it: return a value other than None, which becomes the result and

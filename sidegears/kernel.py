@@ -268,6 +268,9 @@ class RPCKernel:
         self._stopped_async: asyncio.Event | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
+        #: Notifications and client methods declared for ``rpc.discover`` (see :meth:`declare_notification`).
+        self.declared_notifications: dict[str, tuple[Any, str | None]] = {}
+        self.declared_client_methods: dict[str, tuple[Any, Any, str | None]] = {}
         #: Plugin options: every name declared by ``register_options``, with the value given or its default.
         self.options: dict[str, Any] = self._plugin_options(plugin_options)
         #: The threads plain (non-async) methods run in.
@@ -659,6 +662,33 @@ class RPCKernel:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+    # -- the contract: what rpc.discover publishes -----------------------------------
+
+    def methods(self) -> dict[str, Any]:
+        """The methods clients may call, by name, as the plugins list them (``list_methods``)."""
+        table: dict[str, Any] = {}
+        for listed in reversed(self.plugin_manager.hook.list_methods(kernel=self)):  # later plugins win
+            table.update(listed or {})
+        return table
+
+    def method_names(self) -> list[str]:
+        return sorted(self.methods())
+
+    def declare_notification(self, method: str, params: Any = None, description: str | None = None) -> None:
+        """Declare a notification the kernel sends clients, with the type of its params, for ``rpc.discover``.
+
+        ``params`` is a type (a dataclass, TypedDict or pydantic model for
+        named params, any other type for one value); generated TypeScript
+        types ``onNotify`` from it.
+        """
+        self.declared_notifications[method] = (params, description)
+
+    def declare_client_method(
+        self, method: str, params: Any = None, result: Any = None, description: str | None = None
+    ) -> None:
+        """Declare a method the kernel calls on clients (``connection.call``), for ``rpc.discover``."""
+        self.declared_client_methods[method] = (params, result, description)
 
     # -- notifications ------------------------------------------------------------
 

@@ -126,7 +126,23 @@ _decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_
 # (valid in JSON text, not in UTF-8) goes out as an escape instead of failing.
 # Other non-ASCII characters travel as \u escapes: up to 6 bytes each
 # instead of 2 to 4, which loopback does not notice.
-_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+def json_default(value: Any) -> Any:
+    """The one rule for result values JSON has no type for: pydantic's JSON mode.
+
+    Dataclasses, pydantic models and TypedDicts become objects; enums their
+    values; ``datetime``, ``date`` and ``time`` ISO 8601 strings; ``UUID``,
+    ``Decimal`` and ``Path`` strings; sets, frozensets and tuples arrays.
+    Called only for such values, so plain results cost nothing more.
+    """
+    from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+    try:
+        return to_jsonable_python(value)
+    except PydanticSerializationError as exc:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable") from exc
+
+
+_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"), default=json_default)
 
 
 # The C scanner and encoder that json.loads and json.dumps end in, called

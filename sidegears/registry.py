@@ -10,7 +10,7 @@ is served. This module only records them, so the core can offer the original
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar, overload
+from typing import Any, Callable, Iterable, TypeVar, overload
 
 __all__ = ["rpc_method", "decorated_methods", "check_method_name"]
 
@@ -31,21 +31,28 @@ def check_method_name(name: Any, func: Any) -> str:
     return name
 
 
+Errors = Iterable[tuple[int, str]]
+
+
 @overload
-def rpc_method(func: F, *, name: str | None = None) -> F: ...
+def rpc_method(func: F, *, name: str | None = None, errors: Errors = ()) -> F: ...
 @overload
-def rpc_method(func: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-def rpc_method(func: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+def rpc_method(func: None = None, *, name: str | None = None, errors: Errors = ()) -> Callable[[F], F]: ...
+def rpc_method(func: Callable[..., Any] | None = None, *, name: str | None = None, errors: Errors = ()) -> Any:
     """Serve a function as an RPC method, under its own name or ``name``.
 
     Use as ``@rpc_method`` or ``@rpc_method(name="files.list")``. The function
     may be ``async def`` (runs on the kernel's loop) or plain (runs in a worker
     thread). Decorating another function under the same name replaces it.
-    Returns the function unchanged.
+    ``errors``, ``(code, message)`` pairs, are the errors it documents in
+    ``rpc.discover``. Returns the function (given ``errors``, with them as
+    its ``__rpc_errors__`` attribute).
     """
 
     def decorate(f: F) -> F:
         decorated_methods[check_method_name(name or getattr(f, "__name__", None), f)] = f
+        if errors:
+            f.__rpc_errors__ = tuple(errors)  # type: ignore[attr-defined]
         return f
 
     if func is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import difflib
 import functools
 import inspect
 import itertools
@@ -37,6 +38,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 from . import protocol
+from .contract import contract_of, mismatch
 from .logs import user_traceback
 from .errors import CallCancelled, ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
 from .plugins import first_answer, settle
@@ -182,7 +184,7 @@ def _resume(coro: Any, context: contextvars.Context, waiting_on: Any) -> Any:
 class MethodInfo:
     """What dispatch needs to know about a method, computed once per function."""
 
-    __slots__ = ("signature", "is_async", "min_args", "max_args", "names", "required", "any_kwargs")
+    __slots__ = ("signature", "is_async", "min_args", "max_args", "names", "required", "any_kwargs", "contract")
 
     def __init__(self, func: Callable[..., Any]) -> None:
         try:
@@ -197,6 +199,8 @@ class MethodInfo:
         self.names: frozenset[str] = frozenset()
         self.required: frozenset[str] = frozenset()
         self.any_kwargs = False
+        #: The params check and conversion from the type hints; None for a method with no annotated parameter.
+        self.contract = contract_of(func, self.signature)
         if self.signature is None:
             return
         parameters = self.signature.parameters.values()
@@ -224,6 +228,9 @@ class MethodInfo:
 def _method_info(func: Callable[..., Any]) -> MethodInfo:
     return MethodInfo(func)
 
+
+#: Unknown method names logged per connection at most; a client making up names cannot flood the log.
+MAX_UNKNOWN_LOGGED = 100
 
 #: What _resume needs to finish a message that had to wait, and the request's id (None: not one request).
 _Waiting = tuple[Any, contextvars.Context, Any, Any]
@@ -258,6 +265,7 @@ class RPCSession:
         self._done: asyncio.Future[None] | None = None
         self._refusing = False  # the kernel is stopping: answer requests without running them
         self._calls: dict[Any, asyncio.Task[Any]] = {}  # id -> the task finishing that request
+        self._unknown_logged: set[str] = set()  # unknown method names already logged for this connection
         self._cancelled_ids: set[Any] = set()
         self._progress: dict[Any, list[Any]] = {}  # id -> [time last sent, text waiting, timer]
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -739,6 +747,12 @@ class RPCSession:
         if msg_id is not NO_ID:
             _current_call.set((self, msg_id))
         try:
+            name = request.method
+            method = self._find(name, _found)
+            if method is not None:
+                contract = _method_info(method).contract
+                if contract is not None:  # converted before before_dispatch, which sees what the method will get
+                    request.params = contract.convert(name, request.params)
             answered = None
             if implemented and "before_dispatch" in implemented:
                 answered = await first_answer(
@@ -749,17 +763,14 @@ class RPCSession:
             else:
                 if msg_id is NO_ID and implemented and "on_notify" in implemented:
                     await settle(hook.on_notify(kernel=kernel, connection=connection, message=request))
-                name = request.method
-                method = None if _found is None else _found.get(name)
+                if request.method != name:  # before_dispatch renamed it
+                    method = self._find(request.method, _found)
+                    contract = None if method is None else _method_info(method).contract
+                    if contract is not None:
+                        request.params = contract.convert(request.method, request.params)
                 if method is None:
-                    method = pm.first_result_caller("find_method")(kernel=kernel, name=name)
-                    if method is None:
-                        if request.id is NO_ID:
-                            kernel.log.debug("notification for no method", method=name, connection=connection.id)
-                            return None
-                        raise MethodNotFound(data=f"no method named {name!r}")
-                    if _found is not None:
-                        _found[name] = method
+                    self._unknown(request)
+                    return None
                 result = await self._invoke(method, request)  # the method's coroutine, for an async one
         except RPCError as exc:
             error = exc
@@ -810,6 +821,34 @@ class RPCSession:
             return protocol.failure(msg_id, error)
         return protocol.success(msg_id, result)
 
+    def _find(self, name: str, found: dict[str, Any] | None) -> Callable[..., Any] | None:
+        """The method ``name`` (``found`` keeps a batch's lookups), or None."""
+        method = None if found is None else found.get(name)
+        if method is None:
+            method = self.kernel.plugin_manager.first_result_caller("find_method")(kernel=self.kernel, name=name)
+            if method is not None and found is not None:
+                found[name] = method
+        return method
+
+    def _unknown(self, request: Request) -> None:
+        """No method ``request.method``: log it once per name, and raise -32601 for a request (naming a close name)."""
+        name = request.method
+        known = self.kernel.method_names()
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75) if len(name) <= 200 else []
+        if name not in self._unknown_logged and len(self._unknown_logged) < MAX_UNKNOWN_LOGGED:
+            self._unknown_logged.add(name)  # a client looping on a typo must not flood the log
+            kind = "notification" if request.id is NO_ID else "request"
+            self.kernel.log.warning(
+                f"{kind} for an unknown method",
+                method=name[:200],
+                connection=self.connection.id,
+                **({"did_you_mean": close[0]} if close else {}),
+            )
+        if request.id is NO_ID:
+            return
+        data = {"method": name, "did_you_mean": close[0]} if close else {"method": name}
+        raise MethodNotFound(f"Method not found: {name[:200]}", data=data)
+
     def _invoke(self, method: Callable[..., Any], request: Request) -> Awaitable[Any]:
         """Check the params against the method's signature and call it: an awaitable of its result.
 
@@ -821,10 +860,9 @@ class RPCSession:
         args: Any = params if type(params) is list else ()
         kwargs: Any = params if type(params) is dict else {}
         if info.signature is not None and not info.fits(args, kwargs):
-            try:
-                info.signature.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise InvalidParams(f"Invalid params: {exc}", data=f"{request.method}: {exc}") from None
+            wrong = mismatch(request.method, info.signature, args, kwargs)
+            if wrong is not None:
+                raise wrong
         if info.is_async:
             return method(*args, **kwargs)  # type: ignore[no-any-return]
         return self._in_thread(method, args, kwargs)

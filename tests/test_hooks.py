@@ -569,7 +569,9 @@ async def test_before_dispatch_wrappers_see_and_replace_the_result() -> None:
             assert await client.call("hooks.add", [2, 3]) == 5
             assert await client.call("wrapped") == {"from": "wrapper"}
     assert wrapper.seen == [("hooks.add", []), ("wrapped", [])]  # pluggy collects only non-None results
-    assert counter.names == ["hooks.add"]  # "wrapped" was answered before any lookup
+    # Every message's method is looked up first (a typed method's params are converted before before_dispatch);
+    # "wrapped" has none, and was answered by the wrapper all the same.
+    assert counter.names == ["hooks.add", "wrapped"]
 
 
 class LateAsyncGate:
@@ -653,3 +655,49 @@ def test_find_method_fast_path_answers_as_pluggy_does() -> None:
     assert pm.first_result_caller("find_method") is not pm.hook.find_method
     with pytest.raises(ValueError):
         pm.first_result_caller("on_connect")
+
+
+class PingPlugin:
+    """Serves "plugin.ping" from find_method, and lists it."""
+
+    @staticmethod
+    def ping() -> str:
+        """Answer pong."""
+        return "pong"
+
+    @hookimpl
+    def find_method(self, name):
+        return self.ping if name == "plugin.ping" else None
+
+    @hookimpl
+    def list_methods(self):
+        return {"plugin.ping": self.ping}
+
+
+class HideSecrets:
+    @hookimpl
+    def discover(self, kernel, document):
+        document["methods"] = [m for m in document["methods"] if not m["name"].startswith("hooks.")]
+
+
+async def test_list_methods_feeds_discovery_and_close_name_suggestions() -> None:
+    """A plugin's listed methods appear in rpc.discover, and a misspelt call is told the close name."""
+    async with running_kernel() as kernel:
+        kernel.register_plugin(PingPlugin())
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("plugin.ping") == "pong"
+            document = await client.call("rpc.discover")
+            ping = next(m for m in document["methods"] if m["name"] == "plugin.ping")
+            assert ping["summary"] == "Answer pong." and ping["result"]["schema"] == {"type": "string"}
+            reply = await client.request("plugin.pnig")
+    assert reply["error"]["data"] == {"method": "plugin.pnig", "did_you_mean": "plugin.ping"}
+
+
+async def test_discover_hook_hides_methods_that_stay_callable() -> None:
+    async with running_kernel() as kernel:
+        async with RPCTestClient.connect(kernel.url) as client:
+            before = {m["name"] for m in (await client.call("rpc.discover"))["methods"]}
+            kernel.register_plugin(HideSecrets())
+            after = {m["name"] for m in (await client.call("rpc.discover"))["methods"]}
+            assert "hooks.add" in before and "hooks.add" not in after and "rpc.discover" in after
+            assert await client.call("hooks.add", [2, 3]) == 5

@@ -232,11 +232,19 @@ async def test_specification_examples_over_the_socket(kernel, name, text, expect
 
 
 async def test_params_mismatch_is_32602_saying_what(rpc) -> None:
-    """Too few, too many and unknown named params give -32602 with the reason."""
+    """Too few, too many and unknown named params give -32602 naming every missing and unexpected one."""
+    expected = {
+        (1,): ["params[1] (b): missing"],
+        (1, 2, 3): ["params[2]: unexpected (the method takes 2)"],
+        ("a", "c"): ["params.c: unexpected name", "params.b: missing"],
+    }
     for params in ([1], [1, 2, 3], {"a": 1, "c": 2}):
         reply = await rpc.request("multiply", params)
-        assert reply["error"]["code"] == -32602
-        assert "multiply" in reply["error"]["data"]
+        error = reply["error"]
+        messages = [entry["message"] for entry in error["data"]["errors"]]
+        assert error["code"] == -32602 and error["data"]["method"] == "multiply"
+        assert messages == expected[tuple(params)]
+        assert error["message"].startswith("Invalid params: " + messages[0])
 
 
 async def test_method_raises_its_own_rpc_error(rpc) -> None:
@@ -814,7 +822,7 @@ async def test_lone_surrogate_is_answered_with_an_escape(kernel) -> None:
 async def test_params_error_message_says_what_is_wrong(rpc) -> None:
     """The -32602 message itself names the problem, not only error.data."""
     reply = await rpc.request("multiply", [1])
-    assert reply["error"]["message"].startswith("Invalid params: missing a required argument")
+    assert reply["error"]["message"] == "Invalid params: params[1] (b): missing"
 
 
 @rpc_method(name="test.notify_me_from_thread")

@@ -118,8 +118,8 @@ def test_replies_never_hold_result_and_error() -> None:
 
 
 def test_unencodable_result_becomes_internal_error() -> None:
-    """A NaN or a non-JSON object as result gives -32603 for the same id, not an exception."""
-    for bad in (float("nan"), object(), {1: {2}}):
+    """A NaN or an object no rule encodes, as result, gives -32603 for the same id, not an exception."""
+    for bad in (float("nan"), object(), {1: [object()]}):
         reply = json.loads(protocol.encode_reply(protocol.success("x", bad)))
         assert reply["id"] == "x" and error_code(reply) == ErrorCode.INTERNAL_ERROR
 

@@ -53,9 +53,9 @@ class _Call:
 
     __slots__ = ("message", "method", "failed", "hook_seconds", "started")
 
-    def __init__(self, message: Request) -> None:
-        self.message = message
-        self.method = message.method  # as received: a before_dispatch hook may rename the message
+    def __init__(self, message: Request | None, method: str) -> None:
+        self.message = message  # None until before_dispatch: the record begins at the method's lookup
+        self.method = method  # as received: a before_dispatch hook may rename the message
         self.failed = False
         #: hook name -> seconds, for each hook the call went through.
         self.hook_seconds: dict[str, float] = {}
@@ -63,16 +63,23 @@ class _Call:
 
 
 # The call being dispatched (each call runs in its own context, as a task would):
-# before_dispatch sets it, on_method_error and after_dispatch read it.
+# find_method or before_dispatch sets it, on_method_error and after_dispatch read it.
 _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("sidegears_debug_call", default=None)
 
 
 def _hook_call_started(hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
-    """pluggy's monitoring, before each hook call: a call's record begins at its before_dispatch."""
+    """pluggy's monitoring, before each hook call: a call's record begins at its find_method (or before_dispatch)."""
     call = _current_call.get()
-    if hook_name == "before_dispatch" and (call is None or call.message is not kwargs.get("message")):
-        call = _Call(kwargs["message"])
+    if hook_name == "find_method" and call is None:
+        call = _Call(None, kwargs["name"])
         _current_call.set(call)
+    elif hook_name == "before_dispatch":
+        message = kwargs["message"]
+        if call is not None and call.message is None:
+            call.message = message
+        elif call is None or call.message is not message:
+            call = _Call(message, message.method)
+            _current_call.set(call)
     if call is not None:
         call.started.append(time.perf_counter())
 

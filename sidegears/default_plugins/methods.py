@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..discovery import DISCOVER, document
 from ..errors import PluginError
 from ..hookspecs import hookimpl
 from ..registry import check_method_name, decorated_methods
@@ -26,6 +27,7 @@ class Methods:
     def __init__(self) -> None:
         #: The methods this kernel's plugins registered at the last start (they override decorated ones).
         self.registered: dict[str, Callable[..., Any]] = {}
+        self._discover: Callable[..., Any] | None = None
 
     def methods(self) -> dict[str, Callable[..., Any]]:
         """The methods the kernel serves: decorated ones, overridden by its plugins' ones."""
@@ -52,10 +54,22 @@ class Methods:
         kernel.plugin_manager.call_each("register_methods", register_for)
         self.registered = table
 
+        async def discover() -> dict[str, Any]:
+            # async, so it runs on the loop, where the discover hook expects to be called
+            return document(kernel)
+
+        self._discover = discover
+
+    @hookimpl
+    def list_methods(self) -> dict[str, Callable[..., Any]]:
+        return self.methods()
+
     @hookimpl(trylast=True)
     def find_method(self, name: str) -> Callable[..., Any] | None:
         if self.registered:
             method = self.registered.get(name)
             if method is not None:
                 return method
+        if name == DISCOVER:
+            return self._discover
         return decorated_methods.get(name)
