@@ -33,7 +33,12 @@ async def echo(x: Any) -> Any:
 
 
 @rpc_method
-async def add(a: Any, b: Any) -> Any:
+async def add(a, b):  # unannotated: the kernel passes params as they come, unchecked
+    return a + b
+
+
+async def typed_add(a: int, b: int) -> int:
+    """add with annotated params: the kernel validates and converts them (served as "add" with --typed-add)."""
     return a + b
 
 
@@ -67,6 +72,7 @@ async def stats() -> dict[str, int]:
 def main() -> None:
     parser = server_arguments(__doc__.splitlines()[0])
     parser.add_argument("--noop-plugins", type=int, default=0, metavar="N")
+    parser.add_argument("--typed-add", action="store_true", help="serve add with annotated params (validated)")
     parser.add_argument("--block-plugins", default="", metavar="NAMES",
                         help="comma-separated plugin names not to load (to find what costs)")
     args = parser.parse_args()
@@ -81,6 +87,8 @@ def main() -> None:
         )
         for i in range(args.noop_plugins):
             kernel.register_plugin(NoopPlugin(), name=f"noop-{i}")
+        if args.typed_add:
+            rpc_method(typed_add, name="add")
         await kernel.astart(args.host, args.port)
         try:
             assert kernel.port is not None

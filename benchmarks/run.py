@@ -33,7 +33,7 @@ from benchmarks import scale
 from benchmarks.load import SCENARIOS, Meter, Scenario, ScenarioError
 from benchmarks.serving import REPO_ROOT, ServerProcess, run_loop
 
-SECTIONS = ("hooks", "compression", "scale")
+SECTIONS = ("hooks", "compression", "typed", "scale")
 PLUGIN_COUNTS = (0, 1, 10)
 SCALE_CLIENTS = {"full": (1, 10, 100, 500), "quick": (1, 10, 100, 500), "smoke": (1, 10)}
 SCALE_SIZES = {
@@ -221,6 +221,30 @@ async def hooks_section(args: argparse.Namespace, mode: str, rounds: int,
             f"best of 5:\n\n{micro}")
 
 
+async def typed_section(args: argparse.Namespace, mode: str, rounds: int, base: Target, untyped: Target) -> str:
+    """The cost of params validation: add(a, b) untyped against add(a: int, b: int), the same kernel otherwise."""
+    chosen = [SCENARIOS["sequential"], SCENARIOS["inflight64"], SCENARIOS["conns8x64"]]
+    with contextlib.ExitStack() as stack:
+        typed = Target("kernel, typed add", stack.enter_context(ServerProcess(
+            "kernel_server", *server_options(args, "--typed-add"), label="kernel, typed add")))
+        results = await interleave([base, untyped, typed], chosen, mode, rounds)
+    rows = []
+    for scenario in chosen:
+        b = medians(results[scenario.name, base.label])
+        u = medians(results[scenario.name, untyped.label])
+        t = medians(results[scenario.name, typed.label])
+        added = None
+        if u and t:
+            added = t["server CPU µs/op"] - u["server CPU µs/op"]
+        rows.append([scenario.name, number(u.get(scenario.metric)), number(t.get(scenario.metric)),
+                     number(ratio(t.get(scenario.metric), u.get(scenario.metric))),
+                     number(ratio(t.get(scenario.metric), b.get(scenario.metric))), number(added)])
+    return (f"`add(a, b)` against `add(a: int, b: int)`, validated and converted by pydantic "
+            f"(medians of {rounds} rounds; target: typed/untyped at least 0.8 at 64 in flight):\n\n"
+            + markdown_table(["scenario", "untyped", "typed", "typed/untyped", "typed/baseline",
+                              "added server CPU µs/call"], rows))
+
+
 async def compression_section(args: argparse.Namespace, mode: str, rounds: int,
                               plain: list[Target]) -> str:
     """The same scenarios with permessage-deflate on, to show why it is off."""
@@ -396,6 +420,9 @@ async def run(args: argparse.Namespace) -> int:
             log("hooks: 0, 1, 10 no-op plugins")
             report += ["## Cost of hooks", "",
                        await hooks_section(args, mode, rounds, base, candidate), ""]
+        if "typed" in args.selected and args.candidate == "kernel":
+            log("typed: add(a, b) against add(a: int, b: int)")
+            report += ["## Cost of typed params", "", await typed_section(args, mode, rounds, base, candidate), ""]
         if "compression" in args.selected:
             log("compression: permessage-deflate on and off")
             report += ["## Compression (why it is off)", "",

@@ -177,6 +177,7 @@ def mismatch(method: str, signature: inspect.Signature, args: Any, kwargs: Any) 
 class _Parameter:
     name: str
     kind: Any
+    hint: Any  # the annotation, or Any
     adapter: Any  # a pydantic TypeAdapter, or None for an unannotated parameter
 
 
@@ -188,46 +189,77 @@ class Contract:
 
         self.signature = signature
         self.parameters = [
-            _Parameter(p.name, p.kind, TypeAdapter(hints[p.name]) if p.name in hints else None)
+            _Parameter(p.name, p.kind, hints.get(p.name, Any), TypeAdapter(hints[p.name]) if p.name in hints else None)
             for p in signature.parameters.values()
         ]
-        self._by_name = {p.name: p for p in self.parameters}
+        self._by_name = {p.name: p for p in self.parameters if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        self._var_keyword = next((p for p in self.parameters if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self._positional = [p for p in self.parameters if p.kind in kinds]
+        self._var_positional = next((p for p in self.parameters if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+        self._by_count: dict[int, Any] = {}
+        # Named params validated at once, as a TypedDict of the parameters (none required: the shape
+        # check before it names missing ones); not with **kwargs, whose names are open.
+        self._named: Any = None
+        if self._var_keyword is None:
+            from typing_extensions import TypedDict
 
-    def convert(self, method: str, params: Any) -> Any:
-        """``params`` converted to the parameters' types (same shape: list or dict); raises InvalidParams."""
+            fields = {p.name: p.hint for p in self.parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+            self._named = TypeAdapter(TypedDict("Params", fields, total=False))  # type: ignore[operator]
+
+    def convert(self, method: str, params: Any, fits: Callable[[Any, Any], bool] | None = None) -> Any:
+        """``params`` converted to the parameters' types (same shape: list or dict); raises InvalidParams.
+
+        ``fits`` (the session's quick shape check) spares the full mismatch
+        analysis for params that certainly bind.
+        """
         from pydantic import ValidationError
 
         args: Any = params if type(params) is list else ()
         kwargs: Any = params if type(params) is dict else {}
-        wrong = mismatch(method, self.signature, args, kwargs)
-        if wrong is not None:
-            raise wrong
+        if fits is None or not fits(args, kwargs):
+            wrong = mismatch(method, self.signature, args, kwargs)
+            if wrong is not None:
+                raise wrong
+        try:
+            if args:
+                return list(self._positional_adapter(len(args)).validate_python(args))
+            if self._named is not None:
+                return self._named.validate_python(kwargs)
+        except ValidationError as exc:
+            raise invalid(method, _problems("params", params, exc)) from None
+        return self._convert_one_by_one(method, args, kwargs)
+
+    def _positional_adapter(self, count: int) -> Any:
+        """One validator for ``count`` positional params at once (a tuple type): one call into pydantic per call."""
+        adapter = self._by_count.get(count)
+        if adapter is None:
+            from pydantic import TypeAdapter
+
+            hints = [p.hint for p in self._positional[:count]]
+            if count > len(self._positional):  # the rest go to *args
+                rest = self._var_positional.hint if self._var_positional is not None else Any
+                hints += [rest] * (count - len(self._positional))
+            tuple_type: Any = tuple  # subscripted at run time with the hints: no static type to give
+            adapter = self._by_count[count] = TypeAdapter(tuple_type[tuple(hints)] if hints else tuple_type[()])
+        return adapter
+
+    def _convert_one_by_one(self, method: str, args: Any, kwargs: Any) -> Any:
+        """Named params with ``**kwargs``: each value through its parameter's validator."""
+        from pydantic import ValidationError
+
         errors: list[dict[str, Any]] = []
-        bound = self.signature.bind(*args, **kwargs)
-        for name, value in list(bound.arguments.items()):
-            parameter = self._by_name[name]
-            if parameter.adapter is None:
+        converted: dict[str, Any] = dict(kwargs)
+        for name, value in kwargs.items():
+            parameter = self._by_name.get(name, self._var_keyword)
+            if parameter is None or parameter.adapter is None:
                 continue
-            root = f"params[{list(self._by_name).index(name)}]" if args else f"params.{name}"
             try:
-                if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-                    bound.arguments[name] = tuple(parameter.adapter.validate_python(item) for item in value)
-                elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
-                    bound.arguments[name] = {key: parameter.adapter.validate_python(item) for key, item in value.items()}
-                else:
-                    bound.arguments[name] = parameter.adapter.validate_python(value)
+                converted[name] = parameter.adapter.validate_python(value)
             except ValidationError as exc:
-                errors.extend(_problems(root, value, exc))
+                errors.extend(_problems(f"params.{name}", value, exc))
         if errors:
             raise invalid(method, errors)
-        if args:
-            return list(bound.args)
-        converted: dict[str, Any] = {}
-        for name, value in bound.arguments.items():
-            if self._by_name[name].kind is inspect.Parameter.VAR_KEYWORD:
-                converted.update(value)
-            else:
-                converted[name] = value
         return converted
 
 

@@ -750,9 +750,9 @@ class RPCSession:
             name = request.method
             method = self._find(name, _found)
             if method is not None:
-                contract = _method_info(method).contract
-                if contract is not None:  # converted before before_dispatch, which sees what the method will get
-                    request.params = contract.convert(name, request.params)
+                info = _method_info(method)
+                if info.contract is not None:  # converted before before_dispatch, which sees what the method will get
+                    request.params = info.contract.convert(name, request.params, info.fits)
             answered = None
             if implemented and "before_dispatch" in implemented:
                 answered = await first_answer(
@@ -765,9 +765,9 @@ class RPCSession:
                     await settle(hook.on_notify(kernel=kernel, connection=connection, message=request))
                 if request.method != name:  # before_dispatch renamed it
                     method = self._find(request.method, _found)
-                    contract = None if method is None else _method_info(method).contract
-                    if contract is not None:
-                        request.params = contract.convert(request.method, request.params)
+                    renamed = None if method is None else _method_info(method)
+                    if renamed is not None and renamed.contract is not None:
+                        request.params = renamed.contract.convert(request.method, request.params, renamed.fits)
                 if method is None:
                     self._unknown(request)
                     return None
