@@ -57,3 +57,26 @@ def test_plugin_example_rejects_admin_calls() -> None:
     with pytest.raises(RPCError):
         audit.before_dispatch(None, Request("admin.reset", None, 1))
     assert audit.before_dispatch(None, Request("multiply", [1, 2], 2)) is None
+
+
+async def test_typed_methods_example_checks_params_and_is_discovered() -> None:
+    """The Typed methods example: a wrong price is named with its path, and rpc.discover describes the method."""
+    from sidegears.testing import RPCTestClient
+
+    namespace: dict = {}
+    exec(python_blocks()[3], namespace)
+    kernel = namespace["kernel"]
+    await kernel.astart("127.0.0.1", 0)
+    try:
+        async with RPCTestClient.connect(kernel.url) as client:
+            items = [{"name": "a", "price": 1}, {"name": "b", "price": 2}, {"name": "c", "price": "abc"}]
+            reply = await client.request("order.total", [items])
+            assert reply["error"]["message"] == 'Invalid params: params[0][2].price: expected number, got "abc"'
+            assert await client.call("order.total", {"items": items[:2], "discount": "0.5"}) == 2.5
+            document = await client.call("rpc.discover")
+        method = next(m for m in document["methods"] if m["name"] == "order.total")
+        assert method["summary"] == "The order's total, minus the discount."
+        assert method["errors"] == [{"code": 4001, "message": "empty order"}]
+        assert [n["name"] for n in document["x-notifications"]] == ["progress"]
+    finally:
+        await kernel.astop()
