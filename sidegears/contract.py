@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from .errors import InvalidParams
 
-__all__ = ["Contract", "contract_of", "mismatch", "schema_of", "problem"]
+__all__ = ["Contract", "contract_of", "mismatch", "schema_of", "problem", "type_hints"]
 
 #: pydantic error types, said the way a JSON user says them.
 _EXPECTED = {
@@ -263,7 +263,8 @@ class Contract:
         return converted
 
 
-def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+def type_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """``func``'s resolved annotations ({} when they do not resolve: it is then treated as untyped)."""
     target = func if inspect.isfunction(func) or inspect.ismethod(func) else getattr(func, "__call__", func)  # noqa: B004
     try:
         return typing.get_type_hints(target, include_extras=True)
@@ -275,7 +276,7 @@ def contract_of(func: Callable[..., Any], signature: inspect.Signature | None) -
     """The contract of ``func``, or None when no parameter is annotated (it is then called as before)."""
     if signature is None:
         return None
-    hints = {name: hint for name, hint in _hints(func).items() if name in signature.parameters}
+    hints = {name: hint for name, hint in type_hints(func).items() if name in signature.parameters}
     if not hints:
         return None
     return Contract(signature, hints)

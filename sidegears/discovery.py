@@ -14,10 +14,9 @@ Plugins change the document in the ``discover`` hook (e.g. to hide methods).
 from __future__ import annotations
 
 import inspect
-import typing
 from typing import TYPE_CHECKING, Any, Callable
 
-from .contract import schema_of
+from .contract import schema_of, type_hints
 
 if TYPE_CHECKING:
     from .kernel import RPCKernel
@@ -38,17 +37,9 @@ def _doc_parts(func: Any) -> tuple[str | None, str | None]:
     return summary.strip() or None, rest.strip() or None
 
 
-def _hints(func: Any) -> dict[str, Any]:
-    target = func if inspect.isfunction(func) or inspect.ismethod(func) else getattr(func, "__call__", func)  # noqa: B004
-    try:
-        return typing.get_type_hints(target, include_extras=True)
-    except Exception:  # noqa: BLE001  (unresolvable hints: described without schemas)
-        return {}
-
-
 def method_object(name: str, func: Callable[..., Any], schemas: dict[str, Any]) -> dict[str, Any]:
     """The OpenRPC method object of ``func`` served as ``name``."""
-    hints = _hints(func)
+    hints = type_hints(func)
     method: dict[str, Any] = {"name": name}
     summary, description = _doc_parts(func)
     if summary:
