@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.extensions.permessage_deflate import enable_server_permessage_deflate
 from websockets.frames import Frame, Opcode
@@ -107,8 +107,8 @@ class WebSocketTransport(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport; not an isinstance check: uvloop's transports do not subclass asyncio's.
+        self._transport = cast(asyncio.Transport, transport)
         self.remote_address = transport.get_extra_info("peername")
         self.kernel.transport_opened(self)
         open_timeout = self.kernel.limits.open_timeout
