@@ -2,7 +2,8 @@
 
 ::
 
-    sidegears demo [--port N] [--host H] [--no-browser]   run the demo app
+    sidegears demo [NAME] [--list] [--port N] [--host H] [--no-browser]
+                                                            run a bundled example app (default: the demo)
     sidegears run [--reload] [--dev-server URL] path/to/app.py [ARGS...]
                                                             run an app file, as `python app.py ARGS` would
     sidegears version                                       print the version
@@ -98,7 +99,19 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(command=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the demo app and open its window", description=_demo.__doc__)
+    from .examples import DEFAULT, EXAMPLES  # names only: no example app is imported until one runs
+
+    demo = commands.add_parser(
+        "demo",
+        help=f"run a bundled example app and open its window: {', '.join(EXAMPLES)} (default: {DEFAULT})",
+        description=_demo.__doc__,
+        epilog="examples:\n" + "\n".join(f"  {name:<15} {summary}" for name, summary in EXAMPLES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "name", nargs="?", default=DEFAULT, choices=list(EXAMPLES), metavar="NAME", help="the example to run"
+    )
+    demo.add_argument("--list", action="store_true", help="list the bundled examples and exit")
     add_serve_arguments(demo)
     demo.set_defaults(command="demo", handler=_demo)
 
@@ -125,9 +138,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Run the demo app (multiply, getcwd, scandir) until its window closes or Ctrl-C."""
-    from .examples.demo import app
+    """Run a bundled example app (by default the demo) until its window closes or Ctrl-C."""
+    from . import examples
 
+    if args.list:
+        for name, summary in examples.EXAMPLES.items():
+            default = " (default)" if name == examples.DEFAULT else ""
+            print(f"{name:<15} {summary}{default}")
+        return 0
+    try:
+        app = examples.load(args.name)
+    except FileNotFoundError as exc:
+        print(f"sidegears demo: {exc}", file=sys.stderr)
+        return 2
     return serve(app.create_kernel, host=args.host, port=args.port, open_window=not args.no_browser)
 
 

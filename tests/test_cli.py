@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import sidegears
+from sidegears import examples
 from sidegears.cli import RUN_ENV_VAR, main
 from sidegears.testing import RPCTestClient
 
@@ -113,14 +114,14 @@ def test_run_a_file_that_starts_no_kernel(
 
 
 async def test_demo_serves_until_terminated(tmp_path: Path) -> None:
-    """`python -m sidegears demo --no-browser --port 0` prints its address, answers multiply, and stops cleanly on SIGTERM."""
+    """`python -m sidegears demo --no-browser --port 0` prints its address, serves the demo, and stops cleanly on SIGTERM."""
     async with sidegears_process("demo", "--no-browser", "--port", "0", stderr_file=tmp_path / "stderr") as (
         process,
         url,
     ):
         assert url.startswith("ws://127.0.0.1:")
         async with RPCTestClient.connect(url) as rpc:
-            assert await rpc.call("multiply", [6, 7]) == 42
+            assert (await rpc.call("folder.list", [str(tmp_path)]))["path"] == str(tmp_path)
         process.terminate()
         returncode = await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
     if sys.platform != "win32":  # there terminate() kills outright
@@ -143,7 +144,57 @@ async def test_demo_without_the_browser_plugin_still_serves(tmp_path: Path, monk
     monkeypatch.setenv("SIDEGEARS_BLOCK_PLUGINS", "browser")
     async with sidegears_process("demo", "--port", "0", stderr_file=tmp_path / "stderr") as (process, url):
         async with RPCTestClient.connect(url) as rpc:
-            assert await rpc.call("multiply", [2, 21]) == 42
+            assert (await rpc.call("monitor.info"))["interval"] == 1.0
         assert process.stdout is not None
         rest = (await asyncio.wait_for(process.stdout.readline(), STARTUP_TIMEOUT)).decode()
         assert "No window opened" in rest
+
+
+def test_help_names_every_example() -> None:
+    """`sidegears --help` names each bundled example, and `sidegears demo --help` says what each is."""
+    for args in (["--help"], ["demo", "--help"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "sidegears", *args], check=False, capture_output=True, text=True, timeout=STARTUP_TIMEOUT
+        )
+        assert result.returncode == 0, result.stderr
+        for name in examples.EXAMPLES:
+            assert re.search(rf"\b{name}\b", result.stdout), (name, result.stdout)
+    for name, summary in examples.EXAMPLES.items():
+        assert re.search(rf"^\s+{name}\s+{re.escape(summary)}$", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_demo_list(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sidegears demo --list` prints one line per bundled example, its name first, and marks the default."""
+    assert main(["demo", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["demo", "notifications", "client", "vue"]
+    assert lines[0].endswith("(default)") and not any(line.endswith("(default)") for line in lines[1:])
+
+
+def test_demo_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown example name exits 2 and lists the names there are."""
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "nope"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nope'" in err and all(repr(name) in err for name in examples.EXAMPLES)
+
+
+# One method of each bundled example, and its answer: proof that `demo NAME` serves that app.
+EXAMPLE_CALLS = {
+    "notifications": ("long_task", {"steps": 1, "delay": 0}, {"done": 1}),
+    "client": ("math.add", [1.5, 2], 3.5),
+    "vue": ("multiply", [6, 7], 42),
+}
+
+
+@pytest.mark.parametrize("name", list(EXAMPLE_CALLS))
+async def test_demo_runs_the_named_example(name: str, tmp_path: Path) -> None:
+    """`python -m sidegears demo NAME --no-browser --port 0` serves that example (client and vue from examples/)."""
+    method, params, result = EXAMPLE_CALLS[name]
+    async with sidegears_process("demo", name, "--no-browser", "--port", "0", stderr_file=tmp_path / "stderr") as (
+        _,
+        url,
+    ):
+        async with RPCTestClient.connect(url) as rpc:
+            assert await rpc.call(method, params) == result

@@ -1,14 +1,16 @@
-"""The top-level examples (examples/client and examples/vue) served by their own kernels, in Chromium."""
+"""The bundled example pages (examples/client, examples/vue, sidegears/examples/notifications) served by their own
+kernels, in Chromium; the demo's page has tests/browser/test_demo.py."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from sidegears import RPCKernel
+from sidegears import RPCKernel, examples
 
 from .helpers import load_example, open_page
 
@@ -86,3 +88,60 @@ async def test_vue_example(page: Any, start_kernel: Callable[..., Awaitable[RPCK
 
     origin = f"http://127.0.0.1:{kernel.port}/"
     assert requested and all(url.startswith(origin) for url in requested), requested
+
+
+# -- every bundled page: no favicon 404, no console errors, and it shows when the kernel leaves ---------
+
+# The page of each bundled example besides the demo (tests/browser/test_demo.py), and the buttons that need the kernel.
+BUNDLED_PAGES = {
+    "notifications": ("/", ["#run"]),
+    "client": ("/client.html", ["#multiply", "#add", "#divide", "#countdown", "#send-log", "#ask"]),
+    "vue": ("/", ["#multiply", "#announce"]),
+}
+# While the kernel is gone Chromium logs each failed reconnect (the handshake, and the client's connect check).
+KERNEL_AWAY = re.compile(r"^(WebSocket connection to '.*' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED)")
+
+
+@pytest.mark.parametrize("name", list(BUNDLED_PAGES))
+async def test_bundled_page_follows_its_kernel(
+    name: str, page: Any, start_kernel: Callable[..., Awaitable[RPCKernel]]
+) -> None:
+    """Each bundled page loads with no failed request (a favicon included) and no console error, enables its
+    buttons once connected, and when the kernel stops (Quit, Ctrl-C) says so and disables them."""
+    path, buttons = BUNDLED_PAGES[name]
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+    kernel = await start_kernel(examples.load(name).create_kernel(block_plugins=["browser"]))
+
+    await open_page(page, kernel, path)
+    await page.wait_for_function("document.getElementById('status')?.textContent === 'connected'")
+    for button in buttons:
+        assert await page.is_enabled(button), button
+    await page.wait_for_load_state("load")
+    assert not failed, f"failed requests: {failed}"
+    assert not errors, f"console errors: {errors}"
+
+    await kernel.astop()
+    await page.wait_for_function(
+        "/^reconnecting \\(attempt \\d+\\)$/.test(document.getElementById('status').textContent)"
+    )
+    for button in buttons:
+        assert await page.is_disabled(button), button
+    assert not failed, f"failed requests: {failed}"
+    assert all(KERNEL_AWAY.match(error) for error in errors), errors
+
+
+async def test_notifications_example(page: Any, start_kernel: Callable[..., Awaitable[RPCKernel]]) -> None:
+    """sidegears/examples/notifications: the clock ticks, and a run's progress arrives step by step to the end."""
+    kernel = await start_kernel(examples.load("notifications").create_kernel(block_plugins=["browser"]))
+    await open_page(page, kernel, "/")
+    await page.wait_for_function("document.getElementById('status').textContent === 'connected'")
+    await page.wait_for_function("/^\\d\\d:\\d\\d:\\d\\d$/.test(document.getElementById('clock').textContent)")
+    await page.fill("#steps", "5")
+    await page.fill("#delay", "0.01")
+    await page.click("#run")
+    await page.wait_for_function("document.getElementById('result').textContent === 'finished: 5 steps'")
+    assert await page.evaluate("document.getElementById('progress').value") == 5
+    assert await page.is_enabled("#run")
