@@ -7,7 +7,7 @@ kernels in one process never share plugins or their state).
 Order of registration: third-party entry points (group ``sidegears``) first,
 then the bundled plugins of :data:`DEFAULT_PLUGINS`. A plugin is blocked by its
 name: the entry point name, or the short name of a bundled plugin (``methods``,
-``message_log``, ``debug``, ``browser``, ``static``, ``security``).
+``message_log``, ``debug``, ``browser``, ``static``, ``security``, ``inspector``).
 
 Hooks are called through pluggy, always (``pm.hook.NAME(**kwargs)``), so
 wrappers (``wrapper=True``, ``hookwrapper=True``), ``tryfirst``/``trylast``
@@ -57,6 +57,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "static": "sidegears.default_plugins.static:Static",
     "security": "sidegears.default_plugins.security:Security",
     "browser": "sidegears.default_plugins.browser:Browser",
+    "inspector": "sidegears.default_plugins.inspector:Inspector",
 }
 
 #: Comma-separated plugin names to block, e.g. ``SIDEGEARS_BLOCK_PLUGINS=browser,myplugin``.
