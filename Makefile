@@ -3,12 +3,33 @@
 #   make test-long  the long load runs (1000 clients, 20,000 connections, stop under load)
 #   make demo    the demo app (a window under a display, else the URL)
 #   make bench   the benchmark suite, kernel vs a bare websockets server
+# Quiet by default: one line per step, and a step's whole output only when it
+# fails. V=1 (make test V=1) shows every command and everything it prints.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+V ?= 0
+
+# $(call step,WHAT,COMMAND[,SUMMARY]): run COMMAND (no commas in it).
+# Quiet: print WHAT, keep COMMAND's output in a file, print that file only
+# if COMMAND fails (so a failure shows all that is needed to diagnose it);
+# on success run SUMMARY with the file's name, if given.
+ifeq ($(V),1)
+Q :=
+step = $(2)
+PYTEST_FLAGS := -v
+else
+Q := @
+step = @echo "$(1)"; log=$$(mktemp); if ( $(2) ) >"$$log" 2>&1; then $(if $(3),$(3) "$$log";) rm -f "$$log"; \
+	else status=$$?; cat "$$log"; rm -f "$$log"; echo "*** $(1): failed (exit $$status)" >&2; exit $$status; fi
+PYTEST_FLAGS := -q
+endif
+
+# node's TAP ends with "# pass N" and "# fail N": one line instead of the ~450 of TAP.
+TAP_SUMMARY = awk '/^[\#] pass /{p=$$3} /^[\#] fail /{f=$$3} END{print "client: " p " passed, " f " failed"}'
 
 .PHONY: test test-long demo bench setup system-packages python-env node-env chromium test-python test-js
 
@@ -20,19 +41,18 @@ system-packages:
 	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm; }
 	@command -v openssl >/dev/null || $(APT_INSTALL) openssl; }
 
-$(PY): system-packages
-	$(PYTHON) -m venv $(VENV)
+# Made once (system-packages is order-only: being phony, it would remake the venv every run).
+$(PY): | system-packages
+	$(call step,setup: .venv,$(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip)
 
-# Python: the package with its test extra, and the example third-party plugin
-# installed for real (not editable), as a user would install it.
+# Python: the package with its test extra (which includes the demo extra), and
+# the example third-party plugin installed for real (not editable), as a user
+# would install it.
 python-env: $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	$(PY) -m pip install --quiet --force-reinstall --no-deps ./plugins/sidegears-plugin-files
+	$(call step,setup: Python packages (.venv),$(PY) -m pip install --quiet -e '.[test]' && $(PY) -m pip install --quiet --force-reinstall --no-deps ./plugins/sidegears-plugin-files)
 
 node-env: system-packages
-	cd client && npm ci --no-audit --no-fund
-	cd examples/vite && npm ci --no-audit --no-fund
+	$(call step,setup: npm packages (client/ and examples/vite/),cd client && npm ci --no-audit --no-fund && cd ../examples/vite && npm ci --no-audit --no-fund)
 
 # Debian's Chromium for the browser tests (tools may not download their own).
 chromium:
@@ -42,20 +62,31 @@ setup: python-env node-env chromium
 
 # The benchmark runs once as a smoke test (it must run; its numbers are not checked).
 test-python:
-	$(PY) -m mypy sidegears
-	$(PY) -m benchmarks.run --quick --smoke > /dev/null
-	SIDEGEARS_REQUIRE_BROWSER=1 SIDEGEARS_PYTHON=$(abspath $(PY)) $(PY) -m pytest -q tests plugins/sidegears-plugin-files/tests
+	$(call step,python: mypy,$(PY) -m mypy sidegears)
+	$(call step,python: benchmark smoke run,$(PY) -m benchmarks.run --quick --smoke)
+	@echo "python: pytest"
+	$(Q)SIDEGEARS_REQUIRE_BROWSER=1 SIDEGEARS_PYTHON=$(abspath $(PY)) $(PY) -m pytest $(PYTEST_FLAGS) tests plugins/sidegears-plugin-files/tests
 
 test-js:
-	cd client && npm run check-dist && npm run typecheck && SIDEGEARS_PYTHON=$(abspath $(PY)) npm test
+	$(call step,client: build check and type check,cd client && npm run --silent check-dist && npm run --silent typecheck)
+	$(call step,client: tests,cd client && SIDEGEARS_PYTHON=$(abspath $(PY)) npm test,$(TAP_SUMMARY))
 
 test: setup test-js test-python
 
 # Long load runs, marked "long" (make test runs a short variant of each).
 test-long: python-env
-	$(PY) -m pytest -q -m long tests
+	@echo "python: pytest -m long"
+	$(Q)$(PY) -m pytest $(PYTEST_FLAGS) -m long tests
 
-demo: python-env
+# The demo needs only the package and its demo extra, not the test tools. The
+# stamp (inside .venv, so it goes with it) skips pip until pyproject.toml changes.
+DEMO_STAMP := $(VENV)/.demo-installed
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(call step,demo: installing sidegears[demo] into .venv,$(PY) -m pip install --quiet -e '.[demo]')
+	$(Q)touch $@
+
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/sidegears demo
 
 bench: python-env

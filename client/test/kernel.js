@@ -1,6 +1,7 @@
 // Start test/kernel_fixture.py (a real SideGears kernel) as a child process.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root, put on PYTHONPATH so that the kernel runs from this checkout. */
 export const repoRoot = path.resolve(here, '..', '..');
-/** The Python that runs the kernel: $SIDEGEARS_PYTHON, or python3. */
-export const python = process.env.SIDEGEARS_PYTHON || 'python3';
+/** The repository's virtualenv Python, which `make setup` fills with the kernel's dependencies. */
+const venvPython = path.join(repoRoot, '.venv', ...(process.platform === 'win32' ? ['Scripts', 'python.exe'] : ['bin', 'python']));
+/** The Python that runs the kernel: $SIDEGEARS_PYTHON, else the repository's .venv when it exists, else python3. */
+export const python = process.env.SIDEGEARS_PYTHON || (existsSync(venvPython) ? venvPython : 'python3');
 const pythonEnv = {
   ...process.env,
   PYTHONPATH: [repoRoot, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from sidegears import hookimpl
@@ -35,11 +36,16 @@ from .file_browser import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_READ_BYTES, FileBrows
 if TYPE_CHECKING:
     from sidegears import RPCKernel
 
-__version__ = "0.1.0"
+try:
+    # pyproject.toml holds the version; the installed metadata gives it back
+    # (the distribution's name is this package's, with "-" for "_").
+    __version__ = version(__name__)
+except PackageNotFoundError:  # imported from a source tree that is not installed
+    __version__ = "0+unknown"
 
 __all__ = ["FileBrowser", "FilesErrorCode", "register_options", "register_methods", "browser_for", "__version__"]
 
-log = logging.getLogger("sidegears_plugin_files")
+log = logging.getLogger(__name__)
 
 
 def browser_for(options: dict[str, Any]) -> FileBrowser:
