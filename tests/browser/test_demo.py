@@ -109,7 +109,8 @@ async def test_files_in_and_up(page: Any, start_kernel: Callable[..., Awaitable[
     await page.wait_for_function("(cwd) => document.getElementById('path').value === cwd", arg=os.getcwd())
 
     async def at(folder: Path) -> list[str]:
-        await page.wait_for_function("(path) => document.getElementById('path').value === path", arg=str(folder))
+        # The listing's own path, not the path field: typing in the field comes before the listing follows.
+        await page.wait_for_function("(path) => document.getElementById('listing').dataset.path === path", arg=str(folder))
         return await page.locator("#listing .entry .name").all_text_contents()
 
     await page.fill("#path", str(outer))

@@ -210,6 +210,7 @@ async function listFolder(path) {
   }
   $("listing").replaceChildren(...rows);
   $("listing").scrollTop = 0;
+  $("listing").dataset.path = folder.path; // the folder the rows show (the path field may be ahead of it)
 }
 
 function row(name, kind, size, modified) {
