@@ -6,6 +6,7 @@
                                                             run a bundled example app (default: the demo)
     sidegears run [--reload] [--dev-server URL] path/to/app.py [ARGS...]
                                                             run an app file, as `python app.py ARGS` would
+    sidegears types (path/to/app.py | --url URL) [-o FILE]  write TypeScript declarations of the app's kernel
     sidegears version                                       print the version
 
 An app script ends with::
@@ -131,6 +132,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("path", type=Path, nargs="?", help="the app's Python file, e.g. app.py")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app, e.g. --port 8000 --no-browser")
     run.set_defaults(command="run", handler=_run)
+
+    from .typescript import add_types_command  # stdlib imports only, until the command runs
+
+    add_types_command(commands)
 
     version = commands.add_parser("version", help="print the SideGears version", description=_version.__doc__)
     version.set_defaults(command="version", handler=_version)

@@ -58,6 +58,9 @@ def private_accesses(source: str) -> list[tuple[int, str]]:
 #: fails outside the main thread), so the plugin patches its private module.
 KNOWN = {
     "default_plugins/browser.py": {"rt._proc", "importlib.import_module('webruntime._common')"},
+    # Not private: os._exit is the standard library's documented way to end a process at once (here
+    # the child that only describes an app for `sidegears types`, so that no app thread keeps it alive).
+    "typescript.py": {"os._exit"},
 }
 
 

@@ -302,11 +302,13 @@
    */
 
   /**
-   * Listener signatures for `client.on(event, listener)`.
+   * Listener signatures for `client.on(event, listener)`; `ClientEvents<Notifications>`
+   * types the notification (see {@link TypedNotification}).
+   * @template [Notifications=any]
    * @typedef {object} ClientEvents
    * @property {() => void} open The websocket opened (by `connect`, or by a reconnect).
    * @property {(info: CloseInfo) => void} close A websocket that had opened closed.
-   * @property {(notification: Notification) => void} notification The kernel sent a notification.
+   * @property {(notification: TypedNotification<Notifications>) => void} notification The kernel sent a notification.
    * @property {(info: {attempt: number, delay: number}) => void} reconnecting A retry
    *   will start in `delay` ms; `attempt` counts from 1 for each drop.
    * @property {() => void} reconnected A retry opened the connection again (after `open`).
@@ -364,9 +366,34 @@
    */
 
   /**
-   * What {@link createClient} returns; `Client<Api>` has a typed requester and notifier.
+   * A kernel notification handler typed by `Notifications`, an interface from
+   * each notification's name to its params (`KernelNotifications`, which
+   * `sidegears types` writes): comparing `method` narrows `params`. Without
+   * `Notifications`, or with an empty one, it is a {@link NotifyHandler}.
+   * Like `Api`, a claim about the kernel, not checked at run time.
+   * (`keyof Notifications & string`, not a homomorphic `keyof`, so that TypeScript
+   * never infers `Notifications` back from a handler's type.)
+   * @template [Notifications=any]
+   * @typedef {0 extends (1 & Notifications) ? NotifyHandler : [keyof Notifications & string] extends [never] ? NotifyHandler :
+   *   (...args: { [M in keyof Notifications & string]: [method: M, params: Notifications[M]] }[keyof Notifications & string]) => void
+   * } TypedNotifyHandler
+   */
+
+  /**
+   * A kernel notification typed by `Notifications` (see {@link TypedNotifyHandler}),
+   * as `on('notification', ...)` listeners get it: `method` narrows `params`.
+   * @template [Notifications=any]
+   * @typedef {0 extends (1 & Notifications) ? Notification : [keyof Notifications & string] extends [never] ? Notification :
+   *   { [M in keyof Notifications & string]: { method: M, params: Notifications[M] } }[keyof Notifications & string]
+   * } TypedNotification
+   */
+
+  /**
+   * What {@link createClient} returns; `Client<Api>` has a typed requester and
+   * notifier, `Client<Api, Notifications>` typed notification handlers too.
    * @template [Api=any]
-   * @typedef {ReturnType<typeof createClient<Api>>} Client
+   * @template [Notifications=any]
+   * @typedef {ReturnType<typeof createClient<Api, Notifications>>} Client
    */
 
   /**
@@ -571,7 +598,12 @@
    * inferred, hence `NoInfer`: `const c: Client<Api> = createClient()` would
    * otherwise guess `Api` from the annotation).
    *
+   * `createClient<Api, Notifications>()` also types the handlers of `onNotify`
+   * and `on('notification')` with the interface `Notifications` (see
+   * {@link TypedNotifyHandler}).
+   *
    * @template [Api=any]
+   * @template [Notifications=any]
    * @param {ClientOptions} [options]
    */
   function createClient(options = {}) {
@@ -631,7 +663,7 @@
     /**
      * @template {keyof ClientEvents} E
      * @param {E} event
-     * @param {ClientEvents[E]} listener
+     * @param {ClientEvents<NoInfer<Notifications>>[E]} listener
      * @returns {() => void}
      */
     function on(event, listener) {
@@ -645,19 +677,23 @@
     /**
      * @template {keyof ClientEvents} E
      * @param {E} event
-     * @param {ClientEvents[E]} listener
+     * @param {ClientEvents<NoInfer<Notifications>>[E]} listener
      */
     function off(event, listener) {
       listeners.get(event)?.delete(listener);
     }
 
     /**
-     * @param {NotifyHandler} handler
+     * @param {TypedNotifyHandler<NoInfer<Notifications>>} handler
      * @returns {() => void}
      */
     function onNotify(handler) {
       if (typeof handler !== 'function') throw new TypeError('SideGears: a notify handler must be a function');
-      return on('notification', ({ method, params }) => handler(method, params));
+      // The typed forms are claims about what arrives; at run time every handler is a NotifyHandler.
+      const notify = /** @type {NotifyHandler} */ (/** @type {unknown} */ (handler));
+      /** @type {(notification: Notification) => void} */
+      const listener = ({ method, params }) => notify(method, params);
+      return on('notification', /** @type {any} */ (listener));
     }
 
     /**
@@ -1244,12 +1280,12 @@
        * `onNotify(fn)` adds `fn(method, params)` for kernel notifications and
        * returns a function that removes it; `onNotify = fn` sets the one
        * assigned handler instead (null removes it).
-       * @returns {(handler: NotifyHandler) => () => void}
+       * @returns {(handler: TypedNotifyHandler<NoInfer<Notifications>>) => () => void}
        */
       get onNotify() {
         return onNotify;
       },
-      /** @param {NotifyHandler | null} handler */
+      /** @param {TypedNotifyHandler<NoInfer<Notifications>> | null} handler */
       set onNotify(handler) {
         removeAssignedNotifyHandler?.();
         removeAssignedNotifyHandler = handler ? onNotify(handler) : null;
@@ -1364,6 +1400,28 @@
    */
 
   /**
+   * @template [Api=any]
+   * @typedef {import('./client.js').Requester<Api>} Requester
+   */
+
+  /**
+   * @template [Api=any]
+   * @typedef {import('./client.js').Notifier<Api>} Notifier
+   */
+
+  /**
+   * A notification handler typed by `Notifications`, an interface from each
+   * notification's name to its params (`KernelNotifications`, which `sidegears
+   * types` writes): comparing `method` narrows `params`. Without it, or with an
+   * empty one, a {@link NotifyHandler}. (`keyof Notifications & string`: a
+   * homomorphic `keyof` would let TypeScript infer `Notifications` back.)
+   * @template [Notifications=any]
+   * @typedef {0 extends (1 & Notifications) ? NotifyHandler : [keyof Notifications & string] extends [never] ? NotifyHandler :
+   *   (...args: { [M in keyof Notifications & string]: [method: M, params: Notifications[M]] }[keyof Notifications & string]) => void
+   * } VueNotifyHandler
+   */
+
+  /**
    * @typedef {object} PluginOptions
    * @property {Client} [client] Wrap this client instead of creating a new one.
    * @property {WebSocketConstructor} [WebSocket] WebSocket implementation for the new client.
@@ -1399,8 +1457,9 @@
   /**
    * Listener signatures for the Vue object's `on(event, listener)`: as the core
    * client's, except that a notification listener gets `(method, params)`, as
-   * in the original package.
-   * @typedef {ConnectionEvents & {notification: NotifyHandler}} VueEvents
+   * in the original package (typed by `Notifications`, see {@link VueNotifyHandler}).
+   * @template [Notifications=any]
+   * @typedef {ConnectionEvents & {notification: VueNotifyHandler<Notifications>}} VueEvents
    */
 
   /**
@@ -1513,6 +1572,9 @@
    * every listener and handler added through the object, and returns the
    * remover the caller gets: as it is for the app's object, and one also run
    * when the scope ends for the object `useSidegears()` makes in `setup()`.
+   * `Api` and `Notifications` only type it (see {@link VueSidegears}).
+   * @template [Api=any]
+   * @template [Notifications=any]
    * @param {Shared} shared
    * @param {(remove: () => void) => () => void} track
    */
@@ -1522,12 +1584,13 @@
     /**
      * @template {keyof VueEvents} E
      * @param {E} event
-     * @param {VueEvents[E]} listener
+     * @param {VueEvents<Notifications>[E]} listener
      * @returns {() => void}
      */
     function on(event, listener) {
       if (event !== 'notification') return track(listen(/** @type {any} */ (event), /** @type {any} */ (listener)));
-      const notify = /** @type {NotifyHandler} */ (listener);
+      // A typed handler is a claim about what arrives; at run time it is a NotifyHandler.
+      const notify = /** @type {NotifyHandler} */ (/** @type {unknown} */ (listener));
       /** @param {Notification} notification */
       const wrapped = ({ method, params }) => notify(method, params);
       adapted.set(listener, wrapped);
@@ -1541,7 +1604,7 @@
     /**
      * @template {keyof VueEvents} E
      * @param {E} event
-     * @param {VueEvents[E]} listener
+     * @param {VueEvents<Notifications>[E]} listener
      */
     function off(event, listener) {
       const wrapped = event === 'notification' ? adapted.get(listener) : undefined;
@@ -1555,7 +1618,7 @@
 
     const sidegears = {
       /** The wrapped core client. */
-      client,
+      client: /** @type {import('./client.js').Client<Api>} */ (client),
       /** Reactive connection state: `isOpen`, `status`, `reconnectAttempt`, `lastError`. */
       state,
       /**
@@ -1584,9 +1647,9 @@
       sendRequest: client.sendRequest,
       /** Send a notification; see the core client's `sendNotification`. */
       sendNotification: client.sendNotification,
-      /** @returns {RequestProxy} the client's `requester` */
+      /** @returns {0 extends (1 & Api) ? RequestProxy : Requester<Api>} the client's `requester` */
       getRequestProxy: () => client.requester,
-      /** @returns {NotifyProxy} the client's `notifier` */
+      /** @returns {0 extends (1 & Api) ? NotifyProxy : Notifier<Api>} the client's `notifier` */
       getNotifyProxy: () => client.notifier,
       /**
        * Add a listener for "notification" (which receives `(method, params)`,
@@ -1599,10 +1662,10 @@
       /**
        * Add `handler(method, params)` for kernel notifications; returns a
        * function that removes it.
-       * @param {NotifyHandler} handler
+       * @param {VueNotifyHandler<Notifications>} handler
        * @returns {() => void}
        */
-      onNotify: (handler) => track(client.onNotify(handler)),
+      onNotify: (handler) => track(client.onNotify(/** @type {NotifyHandler} */ (/** @type {unknown} */ (handler)))),
       /**
        * Answer kernel requests for a method; see the core client's `register`.
        * @param {string} method
@@ -1618,7 +1681,12 @@
 
   /**
    * The object installed as `$_sidegears`, and returned by `useSidegears()`.
-   * @typedef {ReturnType<typeof vueObject>} VueSidegears
+   * `VueSidegears<Api, Notifications>` has a typed `client`, `getRequestProxy()`,
+   * `getNotifyProxy()`, `onNotify` and `on('notification')`, as
+   * `createClient<Api, Notifications>()` (the interfaces `sidegears types` writes).
+   * @template [Api=any]
+   * @template [Notifications=any]
+   * @typedef {ReturnType<typeof vueObject<Api, Notifications>>} VueSidegears
    */
 
   /**
@@ -1674,8 +1742,14 @@
    * It finds the app's object with Vue's `inject` (or the `inject` given); out
    * of a component or `app.runWithContext`, it takes the object of the app that
    * installed the plugin last, which is the right one on a page with one app.
+   * `useSidegears<KernelApi, KernelNotifications>()` types it (a claim about
+   * the kernel, as for `createClient`; see {@link VueSidegears}).
+   * @template [Api=any]
+   * @template [Notifications=any]
+   * (`NoInfer`: they are never guessed from an annotation such as
+   * `const sg: VueSidegears = useSidegears()`.)
    * @param {(key: string, defaultValue: null) => unknown} [injectFrom]
-   * @returns {VueSidegears}
+   * @returns {VueSidegears<NoInfer<Api>, NoInfer<Notifications>>}
    */
   function useSidegears(injectFrom) {
     const injected = injectFrom
@@ -1686,7 +1760,8 @@
     const sidegears = /** @type {VueSidegears | null} */ (injected) ?? lastInstalled;
     if (!sidegears) throw new Error('SideGears: install the plugin first: app.use(SidegearsPlugin)');
     const shared = sharedOf.get(sidegears);
-    if (!shared || !getCurrentScope()) return sidegears;
+    // Api and Notifications only type the object: cast, as nothing at run time depends on them.
+    if (!shared || !getCurrentScope()) return /** @type {VueSidegears<NoInfer<Api>, NoInfer<Notifications>>} */ (sidegears);
     return vueObject(shared, removeOnScopeDispose());
   }
 

@@ -296,11 +296,13 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
  */
 
 /**
- * Listener signatures for `client.on(event, listener)`.
+ * Listener signatures for `client.on(event, listener)`; `ClientEvents<Notifications>`
+ * types the notification (see {@link TypedNotification}).
+ * @template [Notifications=any]
  * @typedef {object} ClientEvents
  * @property {() => void} open The websocket opened (by `connect`, or by a reconnect).
  * @property {(info: CloseInfo) => void} close A websocket that had opened closed.
- * @property {(notification: Notification) => void} notification The kernel sent a notification.
+ * @property {(notification: TypedNotification<Notifications>) => void} notification The kernel sent a notification.
  * @property {(info: {attempt: number, delay: number}) => void} reconnecting A retry
  *   will start in `delay` ms; `attempt` counts from 1 for each drop.
  * @property {() => void} reconnected A retry opened the connection again (after `open`).
@@ -358,9 +360,34 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
  */
 
 /**
- * What {@link createClient} returns; `Client<Api>` has a typed requester and notifier.
+ * A kernel notification handler typed by `Notifications`, an interface from
+ * each notification's name to its params (`KernelNotifications`, which
+ * `sidegears types` writes): comparing `method` narrows `params`. Without
+ * `Notifications`, or with an empty one, it is a {@link NotifyHandler}.
+ * Like `Api`, a claim about the kernel, not checked at run time.
+ * (`keyof Notifications & string`, not a homomorphic `keyof`, so that TypeScript
+ * never infers `Notifications` back from a handler's type.)
+ * @template [Notifications=any]
+ * @typedef {0 extends (1 & Notifications) ? NotifyHandler : [keyof Notifications & string] extends [never] ? NotifyHandler :
+ *   (...args: { [M in keyof Notifications & string]: [method: M, params: Notifications[M]] }[keyof Notifications & string]) => void
+ * } TypedNotifyHandler
+ */
+
+/**
+ * A kernel notification typed by `Notifications` (see {@link TypedNotifyHandler}),
+ * as `on('notification', ...)` listeners get it: `method` narrows `params`.
+ * @template [Notifications=any]
+ * @typedef {0 extends (1 & Notifications) ? Notification : [keyof Notifications & string] extends [never] ? Notification :
+ *   { [M in keyof Notifications & string]: { method: M, params: Notifications[M] } }[keyof Notifications & string]
+ * } TypedNotification
+ */
+
+/**
+ * What {@link createClient} returns; `Client<Api>` has a typed requester and
+ * notifier, `Client<Api, Notifications>` typed notification handlers too.
  * @template [Api=any]
- * @typedef {ReturnType<typeof createClient<Api>>} Client
+ * @template [Notifications=any]
+ * @typedef {ReturnType<typeof createClient<Api, Notifications>>} Client
  */
 
 /**
@@ -565,7 +592,12 @@ function checkCall(method, params) {
  * inferred, hence `NoInfer`: `const c: Client<Api> = createClient()` would
  * otherwise guess `Api` from the annotation).
  *
+ * `createClient<Api, Notifications>()` also types the handlers of `onNotify`
+ * and `on('notification')` with the interface `Notifications` (see
+ * {@link TypedNotifyHandler}).
+ *
  * @template [Api=any]
+ * @template [Notifications=any]
  * @param {ClientOptions} [options]
  */
 function createClient(options = {}) {
@@ -625,7 +657,7 @@ function createClient(options = {}) {
   /**
    * @template {keyof ClientEvents} E
    * @param {E} event
-   * @param {ClientEvents[E]} listener
+   * @param {ClientEvents<NoInfer<Notifications>>[E]} listener
    * @returns {() => void}
    */
   function on(event, listener) {
@@ -639,19 +671,23 @@ function createClient(options = {}) {
   /**
    * @template {keyof ClientEvents} E
    * @param {E} event
-   * @param {ClientEvents[E]} listener
+   * @param {ClientEvents<NoInfer<Notifications>>[E]} listener
    */
   function off(event, listener) {
     listeners.get(event)?.delete(listener);
   }
 
   /**
-   * @param {NotifyHandler} handler
+   * @param {TypedNotifyHandler<NoInfer<Notifications>>} handler
    * @returns {() => void}
    */
   function onNotify(handler) {
     if (typeof handler !== 'function') throw new TypeError('SideGears: a notify handler must be a function');
-    return on('notification', ({ method, params }) => handler(method, params));
+    // The typed forms are claims about what arrives; at run time every handler is a NotifyHandler.
+    const notify = /** @type {NotifyHandler} */ (/** @type {unknown} */ (handler));
+    /** @type {(notification: Notification) => void} */
+    const listener = ({ method, params }) => notify(method, params);
+    return on('notification', /** @type {any} */ (listener));
   }
 
   /**
@@ -1238,12 +1274,12 @@ function createClient(options = {}) {
      * `onNotify(fn)` adds `fn(method, params)` for kernel notifications and
      * returns a function that removes it; `onNotify = fn` sets the one
      * assigned handler instead (null removes it).
-     * @returns {(handler: NotifyHandler) => () => void}
+     * @returns {(handler: TypedNotifyHandler<NoInfer<Notifications>>) => () => void}
      */
     get onNotify() {
       return onNotify;
     },
-    /** @param {NotifyHandler | null} handler */
+    /** @param {TypedNotifyHandler<NoInfer<Notifications>> | null} handler */
     set onNotify(handler) {
       removeAssignedNotifyHandler?.();
       removeAssignedNotifyHandler = handler ? onNotify(handler) : null;

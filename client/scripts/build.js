@@ -56,13 +56,28 @@ const BUNDLES = [
 
 /**
  * Published declarations say what JSDoc cannot: that the plugin adds
- * `this.$_sidegears` to every component (Vue's ComponentCustomProperties).
+ * `this.$_sidegears` to every component (Vue's ComponentCustomProperties),
+ * and an interface an application merges its kernel's types into (JSDoc has
+ * no interface to merge with), which types `$_sidegears` for every component.
  */
 const VUE_AUGMENTATION = `
+/**
+ * The kernel's types for \`this.$_sidegears\`, by declaration merging (an empty
+ * interface leaves it untyped):
+ *
+ *     import type { KernelApi, KernelNotifications } from './kernel-api';
+ *     declare module 'sidegears/vue' {
+ *         interface SidegearsTypes { api: KernelApi; notifications: KernelNotifications }
+ *     }
+ */
+export interface SidegearsTypes {}
 declare module 'vue' {
     interface ComponentCustomProperties {
         /** The app's SideGears object, installed by SidegearsPlugin. */
-        $_sidegears: VueSidegears;
+        $_sidegears: VueSidegears<
+            SidegearsTypes extends { api: infer Api } ? Api : any,
+            SidegearsTypes extends { notifications: infer Notifications } ? Notifications : any
+        >;
     }
 }
 `;

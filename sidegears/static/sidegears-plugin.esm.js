@@ -47,6 +47,28 @@ const SIDEGEARS_KEY = 'sidegears';
  */
 
 /**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Requester<Api>} Requester
+ */
+
+/**
+ * @template [Api=any]
+ * @typedef {import('./client.js').Notifier<Api>} Notifier
+ */
+
+/**
+ * A notification handler typed by `Notifications`, an interface from each
+ * notification's name to its params (`KernelNotifications`, which `sidegears
+ * types` writes): comparing `method` narrows `params`. Without it, or with an
+ * empty one, a {@link NotifyHandler}. (`keyof Notifications & string`: a
+ * homomorphic `keyof` would let TypeScript infer `Notifications` back.)
+ * @template [Notifications=any]
+ * @typedef {0 extends (1 & Notifications) ? NotifyHandler : [keyof Notifications & string] extends [never] ? NotifyHandler :
+ *   (...args: { [M in keyof Notifications & string]: [method: M, params: Notifications[M]] }[keyof Notifications & string]) => void
+ * } VueNotifyHandler
+ */
+
+/**
  * @typedef {object} PluginOptions
  * @property {Client} [client] Wrap this client instead of creating a new one.
  * @property {WebSocketConstructor} [WebSocket] WebSocket implementation for the new client.
@@ -82,8 +104,9 @@ const SIDEGEARS_KEY = 'sidegears';
 /**
  * Listener signatures for the Vue object's `on(event, listener)`: as the core
  * client's, except that a notification listener gets `(method, params)`, as
- * in the original package.
- * @typedef {ConnectionEvents & {notification: NotifyHandler}} VueEvents
+ * in the original package (typed by `Notifications`, see {@link VueNotifyHandler}).
+ * @template [Notifications=any]
+ * @typedef {ConnectionEvents & {notification: VueNotifyHandler<Notifications>}} VueEvents
  */
 
 /**
@@ -196,6 +219,9 @@ function connectClient(client, host, port, options) {
  * every listener and handler added through the object, and returns the
  * remover the caller gets: as it is for the app's object, and one also run
  * when the scope ends for the object `useSidegears()` makes in `setup()`.
+ * `Api` and `Notifications` only type it (see {@link VueSidegears}).
+ * @template [Api=any]
+ * @template [Notifications=any]
  * @param {Shared} shared
  * @param {(remove: () => void) => () => void} track
  */
@@ -205,12 +231,13 @@ function vueObject(shared, track) {
   /**
    * @template {keyof VueEvents} E
    * @param {E} event
-   * @param {VueEvents[E]} listener
+   * @param {VueEvents<Notifications>[E]} listener
    * @returns {() => void}
    */
   function on(event, listener) {
     if (event !== 'notification') return track(listen(/** @type {any} */ (event), /** @type {any} */ (listener)));
-    const notify = /** @type {NotifyHandler} */ (listener);
+    // A typed handler is a claim about what arrives; at run time it is a NotifyHandler.
+    const notify = /** @type {NotifyHandler} */ (/** @type {unknown} */ (listener));
     /** @param {Notification} notification */
     const wrapped = ({ method, params }) => notify(method, params);
     adapted.set(listener, wrapped);
@@ -224,7 +251,7 @@ function vueObject(shared, track) {
   /**
    * @template {keyof VueEvents} E
    * @param {E} event
-   * @param {VueEvents[E]} listener
+   * @param {VueEvents<Notifications>[E]} listener
    */
   function off(event, listener) {
     const wrapped = event === 'notification' ? adapted.get(listener) : undefined;
@@ -238,7 +265,7 @@ function vueObject(shared, track) {
 
   const sidegears = {
     /** The wrapped core client. */
-    client,
+    client: /** @type {import('./client.js').Client<Api>} */ (client),
     /** Reactive connection state: `isOpen`, `status`, `reconnectAttempt`, `lastError`. */
     state,
     /**
@@ -267,9 +294,9 @@ function vueObject(shared, track) {
     sendRequest: client.sendRequest,
     /** Send a notification; see the core client's `sendNotification`. */
     sendNotification: client.sendNotification,
-    /** @returns {RequestProxy} the client's `requester` */
+    /** @returns {0 extends (1 & Api) ? RequestProxy : Requester<Api>} the client's `requester` */
     getRequestProxy: () => client.requester,
-    /** @returns {NotifyProxy} the client's `notifier` */
+    /** @returns {0 extends (1 & Api) ? NotifyProxy : Notifier<Api>} the client's `notifier` */
     getNotifyProxy: () => client.notifier,
     /**
      * Add a listener for "notification" (which receives `(method, params)`,
@@ -282,10 +309,10 @@ function vueObject(shared, track) {
     /**
      * Add `handler(method, params)` for kernel notifications; returns a
      * function that removes it.
-     * @param {NotifyHandler} handler
+     * @param {VueNotifyHandler<Notifications>} handler
      * @returns {() => void}
      */
-    onNotify: (handler) => track(client.onNotify(handler)),
+    onNotify: (handler) => track(client.onNotify(/** @type {NotifyHandler} */ (/** @type {unknown} */ (handler)))),
     /**
      * Answer kernel requests for a method; see the core client's `register`.
      * @param {string} method
@@ -301,7 +328,12 @@ function vueObject(shared, track) {
 
 /**
  * The object installed as `$_sidegears`, and returned by `useSidegears()`.
- * @typedef {ReturnType<typeof vueObject>} VueSidegears
+ * `VueSidegears<Api, Notifications>` has a typed `client`, `getRequestProxy()`,
+ * `getNotifyProxy()`, `onNotify` and `on('notification')`, as
+ * `createClient<Api, Notifications>()` (the interfaces `sidegears types` writes).
+ * @template [Api=any]
+ * @template [Notifications=any]
+ * @typedef {ReturnType<typeof vueObject<Api, Notifications>>} VueSidegears
  */
 
 /**
@@ -357,8 +389,14 @@ const SidegearsPlugin = {
  * It finds the app's object with Vue's `inject` (or the `inject` given); out
  * of a component or `app.runWithContext`, it takes the object of the app that
  * installed the plugin last, which is the right one on a page with one app.
+ * `useSidegears<KernelApi, KernelNotifications>()` types it (a claim about
+ * the kernel, as for `createClient`; see {@link VueSidegears}).
+ * @template [Api=any]
+ * @template [Notifications=any]
+ * (`NoInfer`: they are never guessed from an annotation such as
+ * `const sg: VueSidegears = useSidegears()`.)
  * @param {(key: string, defaultValue: null) => unknown} [injectFrom]
- * @returns {VueSidegears}
+ * @returns {VueSidegears<NoInfer<Api>, NoInfer<Notifications>>}
  */
 function useSidegears(injectFrom) {
   const injected = injectFrom
@@ -369,7 +407,8 @@ function useSidegears(injectFrom) {
   const sidegears = /** @type {VueSidegears | null} */ (injected) ?? lastInstalled;
   if (!sidegears) throw new Error('SideGears: install the plugin first: app.use(SidegearsPlugin)');
   const shared = sharedOf.get(sidegears);
-  if (!shared || !getCurrentScope()) return sidegears;
+  // Api and Notifications only type the object: cast, as nothing at run time depends on them.
+  if (!shared || !getCurrentScope()) return /** @type {VueSidegears<NoInfer<Api>, NoInfer<Notifications>>} */ (sidegears);
   return vueObject(shared, removeOnScopeDispose());
 }
 

@@ -21,10 +21,15 @@
  * inferred, hence `NoInfer`: `const c: Client<Api> = createClient()` would
  * otherwise guess `Api` from the annotation).
  *
+ * `createClient<Api, Notifications>()` also types the handlers of `onNotify`
+ * and `on('notification')` with the interface `Notifications` (see
+ * {@link TypedNotifyHandler}).
+ *
  * @template [Api=any]
+ * @template [Notifications=any]
  * @param {ClientOptions} [options]
  */
-export function createClient<Api = any>(options?: ClientOptions): {
+export function createClient<Api = any, Notifications = any>(options?: ClientOptions): {
     /**
      * Open the websocket; resolves once it is open, rejects with a
      * ConnectionError when the kernel cannot be reached. See {@link createClient}.
@@ -55,9 +60,9 @@ export function createClient<Api = any>(options?: ClientOptions): {
      */
     notifier: Notifier<NoInfer<Api>>;
     /** Add a listener for "open", "close" or "notification"; returns a function that removes it. */
-    on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => () => void;
+    on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents<NoInfer<Notifications>>[E]) => () => void;
     /** Remove a listener added with `on`. */
-    off: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => void;
+    off: <E extends keyof ClientEvents>(event: E, listener: ClientEvents<NoInfer<Notifications>>[E]) => void;
     /**
      * Answer the kernel's requests for `method` with `handler`; returns a
      * function that unregisters it. Unknown methods are answered with
@@ -72,11 +77,11 @@ export function createClient<Api = any>(options?: ClientOptions): {
      * `onNotify(fn)` adds `fn(method, params)` for kernel notifications and
      * returns a function that removes it; `onNotify = fn` sets the one
      * assigned handler instead (null removes it).
-     * @returns {(handler: NotifyHandler) => () => void}
+     * @returns {(handler: TypedNotifyHandler<NoInfer<Notifications>>) => () => void}
      */
-    get onNotify(): (handler: NotifyHandler) => () => void;
-    /** @param {NotifyHandler | null} handler */
-    set onNotify(handler: NotifyHandler | null);
+    get onNotify(): (handler: TypedNotifyHandler<NoInfer<Notifications>>) => () => void;
+    /** @param {TypedNotifyHandler<NoInfer<Notifications>> | null} handler */
+    set onNotify(handler: TypedNotifyHandler<NoInfer<Notifications>> | null);
 };
 /**
  * The subset of the WebSocket API the client uses. Browsers' `WebSocket` and
@@ -210,9 +215,10 @@ export type CloseInfo = {
     wasClean: boolean;
 };
 /**
- * Listener signatures for `client.on(event, listener)`.
+ * Listener signatures for `client.on(event, listener)`; `ClientEvents<Notifications>`
+ * types the notification (see {@link TypedNotification}).
  */
-export type ClientEvents = {
+export type ClientEvents<Notifications = any> = {
     /**
      * The websocket opened (by `connect`, or by a reconnect).
      */
@@ -224,7 +230,7 @@ export type ClientEvents = {
     /**
      * The kernel sent a notification.
      */
-    notification: (notification: Notification) => void;
+    notification: (notification: TypedNotification<Notifications>) => void;
     /**
      * A retry
      * will start in `delay` ms; `attempt` counts from 1 for each drop.
@@ -278,7 +284,26 @@ export type Requester<Api = any> = 0 extends (1 & Api) ? any : { [K in keyof Api
  */
 export type Notifier<Api = any> = 0 extends (1 & Api) ? any : { [K in keyof Api]: Api[K] extends (...args: infer A) => any ? (...args: A) => void : Notifier<Api[K]>; };
 /**
- * What {@link createClient} returns; `Client<Api>` has a typed requester and notifier.
+ * A kernel notification handler typed by `Notifications`, an interface from
+ * each notification's name to its params (`KernelNotifications`, which
+ * `sidegears types` writes): comparing `method` narrows `params`. Without
+ * `Notifications`, or with an empty one, it is a {@link NotifyHandler}.
+ * Like `Api`, a claim about the kernel, not checked at run time.
+ * (`keyof Notifications & string`, not a homomorphic `keyof`, so that TypeScript
+ * never infers `Notifications` back from a handler's type.)
  */
-export type Client<Api = any> = ReturnType<typeof createClient<Api>>;
+export type TypedNotifyHandler<Notifications = any> = 0 extends (1 & Notifications) ? NotifyHandler : [keyof Notifications & string] extends [never] ? NotifyHandler : (...args: { [M in keyof Notifications & string]: [method: M, params: Notifications[M]]; }[keyof Notifications & string]) => void;
+/**
+ * A kernel notification typed by `Notifications` (see {@link TypedNotifyHandler}),
+ * as `on('notification', ...)` listeners get it: `method` narrows `params`.
+ */
+export type TypedNotification<Notifications = any> = 0 extends (1 & Notifications) ? Notification : [keyof Notifications & string] extends [never] ? Notification : { [M in keyof Notifications & string]: {
+    method: M;
+    params: Notifications[M];
+}; }[keyof Notifications & string];
+/**
+ * What {@link createClient} returns; `Client<Api>` has a typed requester and
+ * notifier, `Client<Api, Notifications>` typed notification handlers too.
+ */
+export type Client<Api = any, Notifications = any> = ReturnType<typeof createClient<Api, Notifications>>;
 import { ConnectionError } from './errors.js';

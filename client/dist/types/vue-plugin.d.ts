@@ -6,10 +6,16 @@
  * It finds the app's object with Vue's `inject` (or the `inject` given); out
  * of a component or `app.runWithContext`, it takes the object of the app that
  * installed the plugin last, which is the right one on a page with one app.
+ * `useSidegears<KernelApi, KernelNotifications>()` types it (a claim about
+ * the kernel, as for `createClient`; see {@link VueSidegears}).
+ * @template [Api=any]
+ * @template [Notifications=any]
+ * (`NoInfer`: they are never guessed from an annotation such as
+ * `const sg: VueSidegears = useSidegears()`.)
  * @param {(key: string, defaultValue: null) => unknown} [injectFrom]
- * @returns {VueSidegears}
+ * @returns {VueSidegears<NoInfer<Api>, NoInfer<Notifications>>}
  */
-export function useSidegears(injectFrom?: (key: string, defaultValue: null) => unknown): VueSidegears;
+export function useSidegears<Api = any, Notifications = any>(injectFrom?: (key: string, defaultValue: null) => unknown): VueSidegears<NoInfer<Api>, NoInfer<Notifications>>;
 /** The key the plugin provides its object under: `inject('sidegears')`. */
 export const SIDEGEARS_KEY: "sidegears";
 export namespace SidegearsPlugin {
@@ -22,8 +28,11 @@ export namespace SidegearsPlugin {
 export default SidegearsPlugin;
 /**
  * The object installed as `$_sidegears`, and returned by `useSidegears()`.
+ * `VueSidegears<Api, Notifications>` has a typed `client`, `getRequestProxy()`,
+ * `getNotifyProxy()`, `onNotify` and `on('notification')`, as
+ * `createClient<Api, Notifications>()` (the interfaces `sidegears types` writes).
  */
-export type VueSidegears = ReturnType<typeof vueObject>;
+export type VueSidegears<Api = any, Notifications = any> = ReturnType<typeof vueObject<Api, Notifications>>;
 /**
  * (Listed here also because the declarations tsc writes for this file name
  * them without an import.)
@@ -84,6 +93,16 @@ export type RequestProxy = import("./client.js").RequestProxy;
  * them without an import.)
  */
 export type WebSocketConstructor = import("./client.js").WebSocketConstructor;
+export type Requester<Api = any> = import("./client.js").Requester<Api>;
+export type Notifier<Api = any> = import("./client.js").Notifier<Api>;
+/**
+ * A notification handler typed by `Notifications`, an interface from each
+ * notification's name to its params (`KernelNotifications`, which `sidegears
+ * types` writes): comparing `method` narrows `params`. Without it, or with an
+ * empty one, a {@link NotifyHandler}. (`keyof Notifications & string`: a
+ * homomorphic `keyof` would let TypeScript infer `Notifications` back.)
+ */
+export type VueNotifyHandler<Notifications = any> = 0 extends (1 & Notifications) ? NotifyHandler : [keyof Notifications & string] extends [never] ? NotifyHandler : (...args: { [M in keyof Notifications & string]: [method: M, params: Notifications[M]]; }[keyof Notifications & string]) => void;
 export type PluginOptions = {
     /**
      * Wrap this client instead of creating a new one.
@@ -157,10 +176,10 @@ export type ConnectionEvents = {
 /**
  * Listener signatures for the Vue object's `on(event, listener)`: as the core
  * client's, except that a notification listener gets `(method, params)`, as
- * in the original package.
+ * in the original package (typed by `Notifications`, see {@link VueNotifyHandler}).
  */
-export type VueEvents = ConnectionEvents & {
-    notification: NotifyHandler;
+export type VueEvents<Notifications = any> = ConnectionEvents & {
+    notification: VueNotifyHandler<Notifications>;
 };
 /**
  * `client.on`, typed for the connection events. Through a cast so that this
@@ -188,12 +207,15 @@ export type Shared = {
  * every listener and handler added through the object, and returns the
  * remover the caller gets: as it is for the app's object, and one also run
  * when the scope ends for the object `useSidegears()` makes in `setup()`.
+ * `Api` and `Notifications` only type it (see {@link VueSidegears}).
+ * @template [Api=any]
+ * @template [Notifications=any]
  * @param {Shared} shared
  * @param {(remove: () => void) => () => void} track
  */
-declare function vueObject(shared: Shared, track: (remove: () => void) => () => void): {
+declare function vueObject<Api = any, Notifications = any>(shared: Shared, track: (remove: () => void) => () => void): {
     /** The wrapped core client. */
-    client: Client;
+    client: import("./client.js").Client<Api>;
     /** Reactive connection state: `isOpen`, `status`, `reconnectAttempt`, `lastError`. */
     state: VueState;
     /**
@@ -218,25 +240,25 @@ declare function vueObject(shared: Shared, track: (remove: () => void) => () => 
     sendRequest: <T = any>(method: string, params?: import("./client.js").Params, options?: import("./client.js").RequestOptions) => Promise<T>;
     /** Send a notification; see the core client's `sendNotification`. */
     sendNotification: (method: string, params?: import("./client.js").Params) => void;
-    /** @returns {RequestProxy} the client's `requester` */
-    getRequestProxy: () => RequestProxy;
-    /** @returns {NotifyProxy} the client's `notifier` */
-    getNotifyProxy: () => NotifyProxy;
+    /** @returns {0 extends (1 & Api) ? RequestProxy : Requester<Api>} the client's `requester` */
+    getRequestProxy: () => 0 extends (1 & Api) ? RequestProxy : Requester<Api>;
+    /** @returns {0 extends (1 & Api) ? NotifyProxy : Notifier<Api>} the client's `notifier` */
+    getNotifyProxy: () => 0 extends (1 & Api) ? NotifyProxy : Notifier<Api>;
     /**
      * Add a listener for "notification" (which receives `(method, params)`,
      * as in the original package), "open", "close", "reconnecting",
      * "reconnected" or "reconnectFailed"; returns a function that removes it.
      */
-    on: <E extends keyof VueEvents>(event: E, listener: VueEvents[E]) => () => void;
+    on: <E extends keyof VueEvents>(event: E, listener: VueEvents<Notifications>[E]) => () => void;
     /** Remove a listener added with `on`. */
-    off: <E extends keyof VueEvents>(event: E, listener: VueEvents[E]) => void;
+    off: <E extends keyof VueEvents>(event: E, listener: VueEvents<Notifications>[E]) => void;
     /**
      * Add `handler(method, params)` for kernel notifications; returns a
      * function that removes it.
-     * @param {NotifyHandler} handler
+     * @param {VueNotifyHandler<Notifications>} handler
      * @returns {() => void}
      */
-    onNotify: (handler: NotifyHandler) => () => void;
+    onNotify: (handler: VueNotifyHandler<Notifications>) => () => void;
     /**
      * Answer kernel requests for a method; see the core client's `register`.
      * @param {string} method
@@ -248,9 +270,22 @@ declare function vueObject(shared: Shared, track: (remove: () => void) => () => 
 import { reactive } from 'vue';
 import { ConnectionError } from './index.js';
 
+/**
+ * The kernel's types for `this.$_sidegears`, by declaration merging (an empty
+ * interface leaves it untyped):
+ *
+ *     import type { KernelApi, KernelNotifications } from './kernel-api';
+ *     declare module 'sidegears/vue' {
+ *         interface SidegearsTypes { api: KernelApi; notifications: KernelNotifications }
+ *     }
+ */
+export interface SidegearsTypes {}
 declare module 'vue' {
     interface ComponentCustomProperties {
         /** The app's SideGears object, installed by SidegearsPlugin. */
-        $_sidegears: VueSidegears;
+        $_sidegears: VueSidegears<
+            SidegearsTypes extends { api: infer Api } ? Api : any,
+            SidegearsTypes extends { notifications: infer Notifications } ? Notifications : any
+        >;
     }
 }
