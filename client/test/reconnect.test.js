@@ -34,6 +34,16 @@ async function appKernel(appId, port) {
 }
 
 /**
+ * A client disconnected when the tests end: one left retrying after a failed
+ * assertion would keep this file's process alive.
+ */
+function trackedClient() {
+  const client = createClient({ WebSocket });
+  cleanups.add(() => client.disconnect());
+  return client;
+}
+
+/**
  * The events a client emits, in order, as [name, argument] pairs.
  * @param {ReturnType<typeof createClient>} client
  */
@@ -69,7 +79,7 @@ describe('a refused connect names its cause', () => {
 
   test('a host name the kernel does not accept: reason "host"', async () => {
     // An IPv4-mapped IPv6 address reaches 127.0.0.1, but it is not one of the kernel's names (DNS rebinding check).
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     await assert.rejects(client.connect(`ws://[::ffff:127.0.0.1]:${kernel.port}/?token=${kernel.token}`), {
       name: 'ConnectionError',
       reason: 'host',
@@ -109,7 +119,7 @@ describe('a refused connect names its cause', () => {
   });
 
   test('the right token opens it', async () => {
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     await client.connect(kernel.url);
     assert.equal(await client.sendRequest('multiply', [6, 7]), 42);
     await client.disconnect();
@@ -119,7 +129,7 @@ describe('a refused connect names its cause', () => {
 describe('reconnect', () => {
   test('a kernel killed and started again on its port: the client reconnects by itself and keeps its listeners', async () => {
     const first = await appKernel('restarted-app');
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     const events = recordEvents(client);
     const notified = [];
     client.onNotify((method, params) => notified.push([method, params]));
@@ -165,7 +175,7 @@ describe('reconnect', () => {
 
   test('with queue, calls made while reconnecting wait and then run', async () => {
     const first = await appKernel('queued-app');
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     await client.connect(first.url, { reconnect: true, queue: true });
     const closed = nextValue((deliver) => client.on('close', deliver));
     first.process.kill('SIGKILL');
@@ -181,7 +191,7 @@ describe('reconnect', () => {
 
   test('a kernel restarted with another token: retrying stops with reason "token"', async () => {
     const first = await appKernel('one-app');
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     await client.connect(first.url, { reconnect: true });
     const failed = nextValue((deliver) => client.on('reconnectFailed', deliver), 20000);
     await first.stop();
@@ -195,7 +205,7 @@ describe('reconnect', () => {
 
   test('disconnect() while reconnecting stops the retries', async () => {
     const kernel = await appKernel('given-up-app');
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     const events = recordEvents(client);
     await client.connect(kernel.url, { reconnect: { initialDelay: 20, maxDelay: 40 } });
     const retrying = nextValue((deliver) => client.on('reconnecting', deliver));
@@ -209,7 +219,7 @@ describe('reconnect', () => {
 
   test('attempts limits the retries, then reconnectFailed says so', async () => {
     const kernel = await appKernel('limited-app');
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     await client.connect(kernel.url, { reconnect: { initialDelay: 10, maxDelay: 20, attempts: 3 } });
     const failed = nextValue((deliver) => client.on('reconnectFailed', deliver));
     await kernel.stop();
@@ -220,7 +230,7 @@ describe('reconnect', () => {
 
   test('reconnect is off by default for a url that is not the page\'s own', async () => {
     const kernel = await appKernel('no-reconnect-app');
-    const client = createClient({ WebSocket });
+    const client = trackedClient();
     const events = recordEvents(client);
     await client.connect(kernel.url);
     const closed = nextValue((deliver) => client.on('close', deliver));
