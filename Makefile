@@ -1,6 +1,6 @@
 # Self-installing targets: each installs what it needs on a fresh machine, then runs.
 #   make test    the whole test suite (Python, JavaScript, browser, benchmark smoke run)
-#   make test-long  the long load runs (1000 clients, 20,000 connections, stop under load)
+#   make test-long  the long runs (1000 clients, 20,000 connections, stop under load, sidegears build)
 #   make demo    the demo app (a window under a display, else the URL)
 #   make bench   the benchmark suite, kernel vs a bare websockets server
 # Quiet by default: one line per step, and a step's whole output only when it
@@ -73,8 +73,10 @@ test-js:
 
 test: setup test-js test-python
 
-# Long load runs, marked "long" (make test runs a short variant of each).
-test-long: python-env
+# Long runs, marked "long": the load runs (make test runs a short variant of
+# each), and sidegears build's real PyInstaller builds (the build extra).
+test-long: python-env chromium
+	$(call step,setup: sidegears[build] (.venv),$(PY) -m pip install --quiet -e '.[test,build]')
 	@echo "python: pytest -m long"
 	$(Q)$(PY) -m pytest $(PYTEST_FLAGS) -m long tests
 

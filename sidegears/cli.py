@@ -7,6 +7,8 @@
     sidegears run [--reload] [--dev-server URL] path/to/app.py [ARGS...]
                                                             run an app file, as `python app.py ARGS` would
     sidegears types (path/to/app.py | --url URL) [-o FILE]  write TypeScript declarations of the app's kernel
+    sidegears build [--onefile] [--name NAME] ... path/to/app.py [-- PYINSTALLER_ARGS...]
+                                                            make a self-contained executable (sidegears[build])
     sidegears version                                       print the version
 
 An app script ends with::
@@ -136,6 +138,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from .typescript import add_types_command  # stdlib imports only, until the command runs
 
     add_types_command(commands)
+
+    from .build import add_build_command  # PyInstaller is imported only by the build it runs
+
+    add_build_command(commands)
 
     version = commands.add_parser("version", help="print the SideGears version", description=_version.__doc__)
     version.set_defaults(command="version", handler=_version)
@@ -289,7 +295,13 @@ def _program() -> str:
 
 
 def _app_id(create_kernel: KernelFactory) -> str:
-    """The app's name across runs: its script's path, or the factory's module and name."""
+    """The app's name across runs: its script's path, or the factory's module and name.
+
+    A frozen app (``sidegears build``) is named by its executable: a one-file
+    app runs its script from a new temporary folder at every start.
+    """
+    if getattr(sys, "frozen", False):
+        return "frozen:" + str(Path(sys.executable).resolve())
     module = getattr(create_kernel, "__module__", None) or "?"
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     if module == "__main__" and main_file:
