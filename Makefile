@@ -75,8 +75,10 @@ test: setup test-js test-python
 
 # Long runs, marked "long": the load runs (make test runs a short variant of
 # each), and sidegears build's real PyInstaller builds (the build extra).
+# A variable: a comma cannot be written inside $(call step ...).
+BUILD_EXTRAS := .[test,build]
 test-long: python-env chromium
-	$(call step,setup: sidegears[build] (.venv),$(PY) -m pip install --quiet -e '.[test,build]')
+	$(call step,setup: sidegears[build] (.venv),$(PY) -m pip install --quiet -e '$(BUILD_EXTRAS)')
 	@echo "python: pytest -m long"
 	$(Q)$(PY) -m pytest $(PYTEST_FLAGS) -m long tests
 
