@@ -1,18 +1,21 @@
-"""Moving websocket frames between a socket and a session: websockets' Sans-I/O protocol on an asyncio Protocol.
+"""Moving websocket frames between a socket and a session, on an asyncio Protocol.
 
-One :class:`WebSocketTransport` per TCP connection. It feeds received bytes to
-websockets' public Sans-I/O :class:`~websockets.server.ServerProtocol`, runs
-the opening handshake through the ``process_http_request`` hook, hands each
-complete text message to the connection's
-:class:`~sidegears.session.RPCSession`, and writes what the session sends.
-It also keeps the connection alive (pings), times out idle clients and slow
-handshakes, and closes.
+One :class:`WebSocketTransport` per TCP connection. Until the opening
+handshake is answered, it feeds received bytes to websockets' public Sans-I/O
+:class:`~websockets.server.ServerProtocol`, which parses the HTTP request;
+the ``process_http_request`` hook answers it (pages, refusals, the security
+checks). Once it answered 101, the frames are the kernel's own
+(:class:`~sidegears.frames.ServerFrames`): each complete text message goes
+to the connection's :class:`~sidegears.session.RPCSession`, and what the
+session sends is framed there. The transport also keeps the connection
+alive (pings), times out idle clients and slow handshakes, and closes.
 
 Why not websockets' asyncio server: serving text straight from
 ``data_received`` skips its per-message queue and ``await recv()``, and
 replies framed in one loop turn go out in one write; reaching either through
-the asyncio server meant using its private internals (see
-``benchmarks/README.md`` for the measured difference).
+the asyncio server meant using its private internals. Why not websockets'
+Sans-I/O frames after the handshake: they cost a third of the kernel's CPU
+on pipelined calls (see ``benchmarks/README.md`` for both measurements).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import os
 from typing import TYPE_CHECKING, Any, cast
 
 from websockets.extensions.permessage_deflate import enable_server_permessage_deflate
-from websockets.frames import Frame, Opcode
+from websockets.frames import Close
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from .connection import Connection
+from .frames import FrameHandler, ServerFrames
 from .plugins import first_answer
 from .session import RPCSession
 
@@ -65,7 +69,7 @@ CLOSING_SLICE = 16 * 1024
 CLOSE_TIMEOUT = 10.0
 
 
-class WebSocketTransport(asyncio.Protocol):
+class WebSocketTransport(asyncio.Protocol, FrameHandler):
     """One websocket connection on the kernel's port: handshake, frames in, frames out, keep-alive, close.
 
     ``remote_address`` is the client's (host, port); ``request`` the HTTP
@@ -87,8 +91,11 @@ class WebSocketTransport(asyncio.Protocol):
         self.session: RPCSession | None = None
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
-        self._early: list[str] = []  # text that came before the session existed
-        self._fragments: list[Any] = []
+        #: The connection's frames, once the handshake was answered with 101.
+        self.frames: ServerFrames | None = None
+        self._head_tail = b""  # the last bytes of the request fed so far, to find its end across reads
+        self._request_end_seen = False
+        self._early = bytearray()  # what came after the request, before the handshake was answered
         self._paused = False
         self._writable: asyncio.Future[None] | None = None
         self._flush_scheduled = False
@@ -116,7 +123,11 @@ class WebSocketTransport(asyncio.Protocol):
             self._set_timer("handshake", open_timeout, self._handshake_timed_out)
 
     def data_received(self, data: bytes) -> None:
-        if self.protocol.state is State.CLOSING:
+        frames = self.frames
+        if frames is None:
+            self._request_data_received(data)
+            return
+        if frames.state is State.CLOSING:
             # After our close frame, what the client sent before it saw the
             # close is read only to find its close reply, and dropped. A flood
             # of it (clients calling flat out while the kernel stops) is fed
@@ -127,16 +138,33 @@ class WebSocketTransport(asyncio.Protocol):
                 self.pause_reading()
                 self._loop.call_soon(self._feed_closing_input)
             return
-        self.protocol.receive_data(data)
+        frames.receive_data(data)
+        self._frames_processed(frames)
+
+    def _request_data_received(self, data: bytes) -> None:
+        """Feed websockets the HTTP request, and no further: the frames after it are ours."""
+        if self._request_end_seen:
+            self._early += data  # frames sent at once, read after the handshake is answered
+            return
+        window = self._head_tail + data
+        end = window.find(b"\r\n\r\n")
+        if end < 0:
+            self.protocol.receive_data(data)
+            self._head_tail = window[-3:]
+        else:
+            cut = end + 4 - len(self._head_tail)  # at least 1: the end is not all in the tail
+            self._request_end_seen = True
+            self.protocol.receive_data(data[:cut])
+            self._early += data[cut:]
         self._process_events()
 
     def _feed_closing_input(self) -> None:
-        if self._lost:
+        if self._lost or self.frames is None:
             return
         chunk = bytes(self._closing_input[:CLOSING_SLICE])
         del self._closing_input[:CLOSING_SLICE]
-        self.protocol.receive_data(chunk)
-        self._process_events()
+        self.frames.receive_data(chunk)
+        self._frames_processed(self.frames)
         if self._closing_input and not self._lost:
             self._loop.call_soon(self._feed_closing_input)
         else:
@@ -144,14 +172,20 @@ class WebSocketTransport(asyncio.Protocol):
             self.resume_reading()
 
     def eof_received(self) -> None:
-        self.protocol.receive_eof()
-        self._process_events()
+        if self.frames is None:
+            self.protocol.receive_eof()
+            self._process_events()
+        else:
+            self.frames.receive_eof()
+            self._frames_processed(self.frames)
         # The websocket closing handshake ends the connection; nothing is
         # written after the client's EOF, so the transport may close.
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
         self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
+        if self.frames is not None:
+            self.frames.receive_eof()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -176,68 +210,59 @@ class WebSocketTransport(asyncio.Protocol):
     # -- incoming -----------------------------------------------------------------
 
     def _process_events(self) -> None:
+        """The handshake's events: the request, once websockets parsed it."""
         for event in self.protocol.events_received():
-            if type(event) is Frame:
-                self._frame_received(event)
-            elif isinstance(event, Request):
+            if isinstance(event, Request):
                 self.request = event
                 self._cancel_timer("handshake")
                 self._loop.create_task(self._handshake(event))
         self._write_pending()
-        close = self.protocol.close_sent
+
+    def _frames_processed(self, frames: ServerFrames) -> None:
+        self._write_pending()
+        close = frames.close_sent
         if close is not None and not self._close_reported and close.code in (1002, 1009, 1011):
-            # websockets failed the connection itself: a protocol error, or a message over max_message_size.
+            # The frames failed the connection: a protocol error, or a message over max_message_size.
             self._close_reported = True
             self.kernel.log.warning(
                 "closing connection: " + close.reason, connection=self.connection_id, close_code=int(close.code)
             )
             if self.session is not None:
                 self.session.receive_eof()
-        if self.protocol.close_expected() and "close" not in self._timers and not self._lost:
+        if frames.close_expected() and "close" not in self._timers and not self._lost:
             # We sent (or answered) a close frame: the client should now close TCP.
             self._set_timer("close", CLOSE_TIMEOUT, self.abort)
 
-    def _frame_received(self, frame: Frame) -> None:
-        opcode = frame.opcode
-        if opcode is Opcode.TEXT or opcode is Opcode.CONT:
-            if not frame.fin:
-                self._fragments.append(frame.data)
-                return
-            data = bytes(frame.data)
-            if self._fragments:
-                self._fragments.append(data)
-                data = b"".join(self._fragments)
-                self._fragments = []
-            try:
-                text = data.decode()
-            except UnicodeDecodeError as exc:
-                self._refuse(CLOSE_INVALID_DATA, "invalid UTF-8 in a text message", f"invalid UTF-8 at byte {exc.start}")
-                return
-            self._text_received(text)
-        elif opcode is Opcode.BINARY:
-            self._refuse(
-                CLOSE_UNSUPPORTED_DATA, "binary frame", "binary frames are not supported: send JSON-RPC as text"
-            )
-        elif opcode is Opcode.PONG:
-            if self._ping_data is not None and frame.data == self._ping_data:
-                self._ping_data = None
-                self._cancel_timer("pong")
-                self._schedule_ping()
-        elif opcode is Opcode.CLOSE:
-            if self.session is not None:
-                self.session.receive_eof()
+    # -- the frames' handler (FrameHandler) ----------------------------------------------
 
-    def _text_received(self, text: str) -> None:
-        if self.protocol.state is not State.OPEN:
+    def text_received(self, data: bytes) -> None:
+        frames = self.frames
+        if frames is None or frames.state is not State.OPEN:
             # After our close frame: the client sent this before it saw the close, which answers it.
             self.kernel.log.debug("message after close dropped", connection=self.connection_id)
             return
+        try:
+            text = data.decode()
+        except UnicodeDecodeError as exc:
+            self._refuse(CLOSE_INVALID_DATA, "invalid UTF-8 in a text message", f"invalid UTF-8 at byte {exc.start}")
+            return
         if self.kernel.limits.idle_timeout is not None:
             self._schedule_idle_check()
-        if self.session is None:
-            self._early.append(text)
-        else:
+        if self.session is not None:
             self.session.receive_text(text)
+
+    def binary_received(self) -> None:
+        self._refuse(CLOSE_UNSUPPORTED_DATA, "binary frame", "binary frames are not supported: send JSON-RPC as text")
+
+    def pong_received(self, data: bytes) -> None:
+        if self._ping_data is not None and data == self._ping_data:
+            self._ping_data = None
+            self._cancel_timer("pong")
+            self._schedule_ping()
+
+    def close_received(self, close: Close) -> None:
+        if self.session is not None:
+            self.session.receive_eof()
 
     def _refuse(self, code: int, why: str, reason: str) -> None:
         """Fail the connection for bad input: log why, send the close code, drop what follows."""
@@ -245,8 +270,8 @@ class WebSocketTransport(asyncio.Protocol):
         self.kernel.log.warning(
             "closing connection: " + why, connection=self.connection.id if self.connection else None, close_code=code
         )
-        if self.protocol.state is State.OPEN:
-            self.protocol.fail(code, reason)
+        if self.frames is not None and self.frames.state is State.OPEN:
+            self.frames.fail(code, reason)
         if self.session is not None:
             self.session.receive_eof()
 
@@ -275,14 +300,18 @@ class WebSocketTransport(asyncio.Protocol):
         self.connection = Connection(kernel, self)
         self.session = RPCSession(kernel, self.connection, self)
         self.connection.session = self.session
+        # From here on the frames are ours; websockets' protocol is never fed again.
+        self.frames = frames = ServerFrames(self, max_size=kernel.limits.max_message_size,
+                                            extensions=self.protocol.extensions)
+        early, self._early = bytes(self._early), bytearray()
+        if early:
+            frames.receive_data(early)
+            self._frames_processed(frames)
         self._schedule_ping()
         if kernel.limits.idle_timeout is not None:
             self._schedule_idle_check()
         await kernel.connection_opened(self.connection)
-        for text in self._early:
-            self.session.receive_text(text)
-        self._early.clear()
-        if self._lost or self.protocol.state is not State.OPEN:
+        if self._lost or frames.state is not State.OPEN:
             self.session.receive_eof()
         await self.session.start()
 
@@ -298,10 +327,10 @@ class WebSocketTransport(asyncio.Protocol):
             self._set_timer("ping", interval, self._ping)
 
     def _ping(self) -> None:
-        if self.protocol.state is not State.OPEN:
+        if self.frames is None or self.frames.state is not State.OPEN:
             return
         self._ping_data = os.urandom(4)
-        self.protocol.send_ping(self._ping_data)
+        self.frames.send_ping(self._ping_data)
         self._write_pending()
         timeout = self.kernel.limits.ping_timeout
         if timeout is not None:
@@ -340,7 +369,7 @@ class WebSocketTransport(asyncio.Protocol):
     @property
     def is_open(self) -> bool:
         """True while text can be sent."""
-        return self.protocol.state is State.OPEN and not self._lost
+        return self.frames is not None and self.frames.state is State.OPEN and not self._lost
 
     @property
     def paused(self) -> bool:
@@ -369,9 +398,10 @@ class WebSocketTransport(asyncio.Protocol):
         Replies and broadcast notifications both come this way, so their
         frames share one write per loop iteration.
         """
-        if self.protocol.state is not State.OPEN or self._lost:
+        frames = self.frames
+        if frames is None or frames.state is not State.OPEN or self._lost:
             return False
-        self.protocol.send_text(data)
+        frames.send_text(data)
         self._unflushed += len(data)
         if self._unflushed >= FLUSH_AT:
             self.flush()
@@ -387,7 +417,7 @@ class WebSocketTransport(asyncio.Protocol):
         self._write_pending()
 
     def _write_pending(self) -> None:
-        chunks = self.protocol.data_to_send()
+        chunks = (self.protocol if self.frames is None else self.frames).data_to_send()
         transport = self._transport
         if not chunks or transport is None or self._lost:
             return
@@ -434,20 +464,22 @@ class WebSocketTransport(asyncio.Protocol):
         self.flush()
         if self.session is not None:
             self.session.drop_unread()
-        if self.protocol.state is State.OPEN:
-            self.protocol.send_close(code, reason)
-            self._process_events()
+        frames = self.frames
+        if frames is None:
+            self.abort()  # the handshake is not answered yet
+        elif frames.state is State.OPEN:
+            frames.send_close(code, reason)
+            self._frames_processed(frames)
             # The client's close frame must be read, even if back-pressure or a
             # stop paused reading; text that comes before it is dropped.
             if self._transport is not None and not self._lost:
                 self._transport.resume_reading()
-        elif self.protocol.state is State.CONNECTING:
-            self.abort()
 
     def _fail(self, code: int, reason: str) -> None:
-        if self.protocol.state is State.OPEN:
-            self.protocol.fail(code, reason)
-            self._process_events()
+        frames = self.frames
+        if frames is not None and frames.state is State.OPEN:
+            frames.fail(code, reason)
+            self._frames_processed(frames)
         if self.session is not None:
             self.session.receive_eof()
 
@@ -468,9 +500,11 @@ class WebSocketTransport(asyncio.Protocol):
         stopping: 1001) that is the code it sent, else the code it received;
         1006 when the TCP connection ended without a close frame.
         """
-        protocol = self.protocol
-        sent, rcvd = protocol.close_sent, protocol.close_rcvd
-        if sent is not None and (rcvd is None or not protocol.close_rcvd_then_sent):
+        frames = self.frames
+        if frames is None:
+            return 1006, "connection lost without a close frame"
+        sent, rcvd = frames.close_sent, frames.close_rcvd
+        if sent is not None and (rcvd is None or not frames.close_rcvd_then_sent):
             return int(sent.code), sent.reason
         if rcvd is not None:
             return int(rcvd.code), rcvd.reason

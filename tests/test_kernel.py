@@ -721,6 +721,33 @@ async def test_sixteen_megabyte_message_by_default(kernel) -> None:
     assert reply["result"] == payload
 
 
+async def test_compressed_messages_with_deflate_on() -> None:
+    """compression="deflate": compressed messages, whole or in fragments, are read and answered compressed."""
+    payload = "compress me " * 20_000  # 240 KB of text, a few KB on the wire
+    async with running_kernel(compression="deflate") as kernel:
+        async with connect(kernel.url, compression="deflate", max_size=None) as ws:
+            assert ws.response.headers.get("Sec-WebSocket-Extensions", "").startswith("permessage-deflate")
+            reply = await send_raw(ws, json.dumps({"jsonrpc": "2.0", "method": "test.echo", "params": [payload], "id": 1}))
+            assert reply["result"] == payload
+            request = json.dumps({"jsonrpc": "2.0", "method": "test.echo", "params": [payload], "id": 2})
+            await ws.send([request[:1000], request[1000:50_000], request[50_000:]])  # three fragments
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["result"] == payload
+        async with connect(kernel.url, compression=None) as ws:  # a client that does not ask for it
+            assert "Sec-WebSocket-Extensions" not in ws.response.headers
+            assert (await send_raw(ws, '{"jsonrpc": "2.0", "method": "test.echo", "params": [3], "id": 3}'))["result"] == 3
+
+
+async def test_compressed_message_over_the_limit_once_inflated_closes_1009() -> None:
+    """max_message_size counts the inflated message: 200 KB of zeros, a few hundred bytes on the wire, is too big."""
+    async with running_kernel(compression="deflate", max_message_size=100_000) as kernel:
+        async with connect(kernel.url, compression="deflate", max_size=None) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.echo", "params": ["0" * 200_000], "id": 1}))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+            assert ws.close_code == 1009
+        await assert_still_serving(kernel)
+
+
 async def test_parse_error_keeps_connection_open(kernel) -> None:
     """Invalid JSON gets -32700 and the same connection keeps working."""
     async with connect(kernel.url) as ws:
