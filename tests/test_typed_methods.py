@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from sidegears import hookimpl, rpc_method
+from sidegears import RPCKernel, hookimpl, rpc_method
 from sidegears.testing import RPCTestClient, running_kernel
 
 DATA = Path(__file__).parent / "data"
@@ -260,10 +260,30 @@ async def test_unknown_methods_name_themselves_suggest_a_close_name_and_are_logg
     await client.notify("typed.nothing_like_it")
     await client.notify("typed.nothing_like_it")
     assert await client.call("typed.untyped", [1]) == [1, "x"]  # the notifications were read
-    warnings = [r.getMessage() for r in caplog.records if "unknown method" in r.getMessage()]
-    assert len(warnings) == 2
+    records = [r for r in caplog.records if "unknown method" in r.getMessage()]
+    assert [r.levelname for r in records] == ["WARNING", "WARNING"]  # once per name: three calls, two notifications
+    warnings = [r.getMessage() for r in records]
     assert "request for an unknown method" in warnings[0] and "did_you_mean='typed.total'" in warnings[0]
     assert "notification for an unknown method" in warnings[1]
+
+
+def test_method_names_starting_with_rpc_are_refused() -> None:
+    """JSON-RPC 2.0 reserves "rpc." names: neither @rpc_method nor a plugin's register may take one."""
+    with pytest.raises(ValueError, match="reserved by JSON-RPC 2.0"):
+        rpc_method(name="rpc.mine")(lambda: None)
+
+
+async def test_a_plugin_registering_an_rpc_name_fails_the_start() -> None:
+    class Squatter:
+        @hookimpl
+        def register_methods(self, register):
+            register(lambda: None, name="rpc.discover")
+
+    kernel = RPCKernel(token=False)
+    kernel.register_plugin(Squatter(), name="squatter")
+    with pytest.raises(Exception, match="reserved by JSON-RPC 2.0"):
+        await kernel.astart("127.0.0.1", 0)
+    assert not kernel.is_serving
 
 
 async def test_rpc_discover_describes_methods_and_declared_messages_and_validates() -> None:

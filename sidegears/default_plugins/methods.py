@@ -33,7 +33,9 @@ class Methods:
         """The methods the kernel serves: decorated ones, overridden by its plugins' ones."""
         return {**decorated_methods, **self.registered}
 
-    @hookimpl
+    # First: the methods exist before other plugins start, and a registration error stops the
+    # start before any async on_startup was called (its coroutine would be left unawaited).
+    @hookimpl(tryfirst=True)
     def on_startup(self, kernel: RPCKernel) -> None:
         table: dict[str, Callable[..., Any]] = {}
         owner: dict[str, str] = {}
