@@ -248,7 +248,10 @@ def before_dispatch(kernel: RPCKernel, connection: Connection, message: Request)
     Fires for every valid request and notification (batch members one by one),
     in the task that will run the method. For a method with annotated
     parameters, ``message.params`` are already validated and converted (a
-    mismatch was answered with -32602 before this hook). An implementation may:
+    mismatch was answered with -32602 before this hook: its message names the
+    first problem, and its ``data`` is ``{"errors": [...]}``, one entry per
+    problem with ``path``, ``expected``, ``got`` and ``message``). An
+    implementation may:
 
     * change it: assign ``message.method`` or ``message.params``;
     * answer it: return a value other than None, which becomes the result and

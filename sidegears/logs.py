@@ -11,10 +11,11 @@ Levels:
 * ERROR: a method raised (with its traceback), a hook failed.
 * WARNING: a client was refused or closed for bad input (binary frame,
   invalid UTF-8, oversized message, foreign Origin, bad token), a slow
-  client was dropped, the kernel bound a non-loopback address.
+  client was dropped, the kernel bound a non-loopback address, a request
+  or notification named an unknown method (once per name and connection).
 * INFO: kernel started or stopped, clients connected and disconnected,
   and every message in and out when message logging is on.
-* DEBUG: notifications for unknown methods, replies to clients that left.
+* DEBUG: replies to clients that left.
 
 Secrets never reach a record: every kernel registers its token
 (:func:`add_secret`), and each SideGears logger carries a filter that
