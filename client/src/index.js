@@ -36,8 +36,10 @@ export const version = '0.2.0';
  * @typedef {import('./client.js').Params} Params
  * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
+ * @typedef {import('./client.js').ServedRequest} ServedRequest
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
+ * @typedef {import('./client.js').WebSocketOptions} WebSocketOptions
  */
 
 /**

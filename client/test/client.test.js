@@ -44,18 +44,27 @@ async function connected(options = {}) {
   return client;
 }
 
-/** A WebSocket class that records the text it sends. */
+/** A WebSocket class that records the messages it sends and receives, parsed. */
 function recordingWebSocket() {
   /** @type {any[]} */
   const sent = [];
+  /** @type {any[]} */
+  const received = [];
   class RecordingWebSocket extends WebSocket {
+    /** @param {any[]} args */
+    constructor(...args) {
+      // @ts-ignore: the ws constructor's overloads
+      super(...args);
+      this.addEventListener('message', (event) => received.push(JSON.parse(String(event.data))));
+    }
+
     /** @param {any} data */
     send(data) {
       sent.push(JSON.parse(data));
       super.send(data);
     }
   }
-  return { RecordingWebSocket, sent };
+  return { RecordingWebSocket, sent, received };
 }
 
 /**
@@ -599,14 +608,102 @@ describe('call lifecycle: timeout, abort, progress (LSP conventions)', () => {
     assert.deepEqual(values, [1, 2, 3, 4, 5].map((done) => ({ done, total: 5 })));
   });
 
-  test('the kernel cancelling its call to the client is answered -32800 at once', async () => {
+  // A kernel->client call the kernel gives up on (its timeout passes, or its task is cancelled):
+  // the kernel sends $/cancelRequest, and the client must abort the handler's signal and answer
+  // -32800 at once, never the handler's late result. The handler below ignores its signal and
+  // answers 'late' after 600 ms, as a handler that cannot stop would.
+  for (const [how, method] of [
+    ['times out', 'ask_client_briefly'],
+    ['cancels its call task', 'ask_client_then_cancel'],
+  ]) {
+    test(`the kernel's call to the client ${how}: the handler's signal aborts, the answer is -32800 at once`, async () => {
+      const { RecordingWebSocket, sent, received } = recordingWebSocket();
+      const client = await connected({ WebSocket: RecordingWebSocket });
+      const handler = slowHandler(client, 'ui.slow', 600);
+      const outcome = method === 'ask_client_briefly' ? 'timed out' : 'cancelled';
+      assert.equal(await client.sendRequest(method, ['ui.slow', 0.1]), outcome);
+
+      const request = received.find((message) => message.method === 'ui.slow');
+      assert.ok(request, 'the kernel called ui.slow');
+      assert.deepEqual(
+        received.find((message) => message.method === '$/cancelRequest'),
+        { jsonrpc: '2.0', method: '$/cancelRequest', params: { id: request.id } },
+      );
+      const replies = () => sent.filter((message) => message.id === request.id && !('method' in message));
+      await waitUntil(async () => replies().length > 0);
+      assert.equal(handler.finished, false, 'answered before the handler finished');
+      assert.deepEqual(replies(), [{ jsonrpc: '2.0', id: request.id, error: { code: -32800, message: 'Request cancelled' } }]);
+      assert.equal(handler.signal?.aborted, true, "the handler's signal aborted");
+      assert.equal(handler.abortedFor?.name, 'RPCError');
+      assert.equal(handler.abortedFor?.code, -32800);
+      assert.deepEqual(handler.served, { id: request.id, method: 'ui.slow' });
+
+      await handler.done; // its late result is dropped: nothing more is sent for that id
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(replies().length, 1);
+      assert.equal(sent.some((message) => message.result === 'late'), false);
+      assert.equal(await client.sendRequest('multiply', [2, 3]), 6); // the connection serves on
+    });
+  }
+
+  test("a handler's signal aborts when the connection closes", async () => {
     const client = await connected();
-    let finished = false;
-    client.register('ui.slow', () => new Promise((resolve) => setTimeout(() => { finished = true; resolve('late'); }, 500)));
-    assert.equal(await client.sendRequest('ask_client_briefly', ['ui.slow', 0.1]), 'timed out');
-    assert.equal(finished, false);
+    const handler = slowHandler(client, 'ui.slow', 600);
+    const call = client.sendRequest('ask_client', ['ui.slow']);
+    await waitUntil(async () => handler.signal !== undefined);
+    assert.equal(handler.signal?.aborted, false);
+    await client.disconnect();
+    await assert.rejects(call, { name: 'ConnectionClosedError' });
+    assert.equal(handler.signal?.aborted, true);
+    assert.equal(handler.abortedFor?.name, 'ConnectionClosedError');
+    await handler.done;
+  });
+
+  test('a handler that answers in time gets its result through, its signal never aborted', async () => {
+    const client = await connected();
+    const handler = slowHandler(client, 'ui.quick', 10);
+    assert.equal(await client.sendRequest('ask_client', ['ui.quick']), 'late');
+    assert.equal(handler.signal?.aborted, false);
   });
 });
+
+/**
+ * Register `method` with a handler (a `function`, to get the ServedRequest as
+ * `this`) that ignores its signal and resolves 'late' after `ms`; the returned
+ * object tells what the handler saw.
+ * @param {ReturnType<typeof createClient>} client
+ * @param {string} method
+ * @param {number} ms
+ */
+function slowHandler(client, method, ms) {
+  const seen = {
+    /** @type {AbortSignal | undefined} */
+    signal: undefined,
+    /** @type {any} */
+    abortedFor: undefined,
+    /** @type {{id: unknown, method: string} | undefined} */
+    served: undefined,
+    finished: false,
+    /** @type {Promise<void>} */
+    done: Promise.resolve(),
+  };
+  client.register(method, function () {
+    seen.signal = this.signal;
+    seen.served = { id: this.id, method: this.method };
+    this.signal.addEventListener('abort', () => {
+      seen.abortedFor = this.signal.reason;
+    });
+    const result = new Promise((resolve) =>
+      setTimeout(() => {
+        seen.finished = true;
+        resolve('late');
+      }, ms),
+    );
+    seen.done = result.then(() => {});
+    return result;
+  });
+  return seen;
+}
 
 /** Poll `check` (a promise of a boolean) until it is true, for at most 5 s. */
 async function waitUntil(check) {

@@ -142,6 +142,21 @@ async def ask_client_briefly(method: str, timeout: float) -> str:
     return "answered"
 
 
+@rpc_method
+async def ask_client_then_cancel(method: str, after: float) -> str:
+    """Call the client, and cancel that call's task after ``after`` s; the kernel then sends it $/cancelRequest."""
+    task = asyncio.ensure_future(current_connection.get().call(method, None, timeout=30))
+    await asyncio.sleep(after)
+    if task.done():
+        return f"answered {task.result()!r}"
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return "cancelled"
+    return "answered after all"
+
+
 def main() -> None:
     global kernel
     parser = argparse.ArgumentParser()

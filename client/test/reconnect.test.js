@@ -87,6 +87,45 @@ describe('a refused connect names its cause', () => {
     });
   });
 
+  test('an Origin the kernel does not allow (ws\'s `origin` option): reason "origin", naming it', async () => {
+    for (const webSocketOptions of [{ origin: 'http://evil.example' }, { headers: { origin: 'http://evil.example' } }]) {
+      const started = Date.now();
+      const client = createClient({ WebSocket, webSocketOptions });
+      await assert.rejects(client.connect(kernel.url), (error) => {
+        assert.ok(error instanceof ConnectionError);
+        assert.equal(error.reason, 'origin');
+        assert.match(
+          error.message,
+          /does not allow pages of http:\/\/evil\.example: add it to RPCKernel\(allowed_origins=\[\.\.\.\]\), or run the app with: sidegears run --dev-server http:\/\/evil\.example app\.py/,
+        );
+        assert.doesNotMatch(error.message, new RegExp(String(kernel.token)), 'the token is hidden in messages');
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, 'a known cause does not wait for a timeout');
+    }
+    // The kernel's own origin, given the same way, is let through: the options reach the handshake.
+    const client = createClient({ WebSocket, webSocketOptions: { origin: `http://127.0.0.1:${kernel.port}` } });
+    cleanups.add(() => client.disconnect());
+    await client.connect(kernel.url);
+    assert.equal(await client.sendRequest('multiply', [2, 3]), 6);
+    await client.disconnect();
+  });
+
+  test('an Origin the client cannot see (set inside a WebSocket subclass): reason "refused"', async () => {
+    // The connect check can only answer for the Origin it is sent; see README "Errors".
+    class ForeignWebSocket extends WebSocket {
+      /** @param {string} url */
+      constructor(url) {
+        super(url, { origin: 'http://evil.example' });
+      }
+    }
+    await assert.rejects(createClient({ WebSocket: ForeignWebSocket }).connect(kernel.url), {
+      name: 'ConnectionError',
+      reason: 'refused',
+      message: /refused the connection \(Unexpected server response: 403\): its log says why/,
+    });
+  });
+
   test('nothing listening: reason "unreachable", at once', async () => {
     const port = await closedPort();
     const started = Date.now();

@@ -213,13 +213,26 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
 
 /**
  * A WebSocket constructor, such as the browser's `WebSocket` or `require('ws').WebSocket`.
- * @typedef {new (url: string) => WebSocketLike} WebSocketConstructor
+ * The second argument is only ever given {@link ClientOptions}' `webSocketOptions`.
+ * @typedef {new (url: string, options?: any) => WebSocketLike} WebSocketConstructor
+ */
+
+/**
+ * Options for the WebSocket constructor, as the `ws` package takes them
+ * (`new WebSocket(url, options)`); a browser's WebSocket takes none.
+ * `origin` (or an `Origin` in `headers`) is also sent with the connect check,
+ * so that a refusal for it is named `origin`.
+ * @typedef {{origin?: string, headers?: Record<string, string>, [option: string]: unknown}} WebSocketOptions
  */
 
 /**
  * @typedef {object} ClientOptions
  * @property {WebSocketConstructor} [WebSocket] The WebSocket implementation;
  *   defaults to `globalThis.WebSocket`, looked up when `connect` is called.
+ * @property {WebSocketOptions} [webSocketOptions] Passed to that
+ *   constructor as its second argument (Node's `ws` package: `{origin,
+ *   headers, ...}`); leave it out for a browser's WebSocket, which would
+ *   take it for subprotocols.
  */
 
 /**
@@ -252,6 +265,7 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
  * a failed first connect, or giving up reconnecting.
  * @typedef {object} Target
  * @property {WebSocketConstructor} WebSocket
+ * @property {WebSocketOptions | undefined} webSocketOptions
  * @property {string} href
  * @property {string} shownUrl The URL with its token hidden.
  * @property {number} connectTimeout
@@ -318,13 +332,25 @@ const PROXY_RESERVED = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constr
  */
 
 /**
+ * What a {@link MethodHandler} gets as `this`: the kernel's request being answered.
+ * @typedef {object} ServedRequest
+ * @property {unknown} id The request's id.
+ * @property {string} method The request's method.
+ * @property {AbortSignal} signal Aborted when the kernel cancels the request
+ *   (`$/cancelRequest`: its `connection.call()` timed out or was cancelled;
+ *   the reason is an RPCError -32800) or the connection closes (a
+ *   ConnectionClosedError). The kernel has been answered -32800 by then (or
+ *   is gone), and the handler's result is dropped: it may stop its work.
+ */
+
+/**
  * A handler for requests from the kernel. Array params are spread into
- * positional arguments, object params are passed as one argument. It returns
+ * positional arguments, object params are passed as one argument; `this` is
+ * the {@link ServedRequest} (a `function`, not an arrow function, sees it),
+ * whose `signal` tells when the kernel cancelled the request. It returns
  * the result (or a promise of it); it throws an {@link RPCError} to choose the
  * error sent back, any other exception is sent as an Internal error.
- * @callback MethodHandler
- * @param {...any} args
- * @returns {unknown}
+ * @typedef {(this: ServedRequest, ...args: any[]) => unknown} MethodHandler
  */
 
 /**
@@ -466,20 +492,45 @@ function resolveUrl(url, token) {
 }
 
 /**
+ * The Origin the WebSocket sends when its options name one (Node's `ws`:
+ * `origin`, or an `Origin` header), else undefined (a browser sends the page's).
+ * @param {WebSocketOptions | undefined} options
+ * @returns {string | undefined}
+ */
+function givenOrigin(options) {
+  if (typeof options?.origin === 'string') return options.origin;
+  const headers = options?.headers;
+  if (headers && typeof headers === 'object') {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.toLowerCase() === 'origin' && typeof value === 'string') return value;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Ask the kernel at `href` why it refused the handshake: its connect check
  * answers for this page's Host, Origin and token. A browser gives no detail
  * of a refused handshake, so this is the only way to name the cause.
+ * `origin` is the Origin the handshake sent, when the WebSocket options set
+ * one (outside browsers): the check gets the same header, and so answers for
+ * the same request. (A browser sends its page's Origin with the check itself
+ * and never lets a script set it.)
  * @param {string} href
+ * @param {string} [origin]
  * @returns {Promise<import('./errors.js').ConnectionFailure>}
  */
-async function refusalReason(href) {
+async function refusalReason(href, origin) {
   const check = new URL(href);
   check.protocol = check.protocol === 'wss:' ? 'https:' : 'http:';
   check.pathname = CONNECT_CHECK_PATH;
+  /** @type {RequestInit} */
+  const init = { cache: 'no-store', signal: AbortSignal.timeout(CONNECT_CHECK_TIMEOUT) };
+  if (origin !== undefined) init.headers = { Origin: origin };
   /** @type {Response} */
   let response;
   try {
-    response = await fetch(check.href, { cache: 'no-store', signal: AbortSignal.timeout(CONNECT_CHECK_TIMEOUT) });
+    response = await fetch(check.href, init);
   } catch {
     return 'unreachable'; // no HTTP answer at all
   }
@@ -497,10 +548,11 @@ async function refusalReason(href) {
  * @param {import('./errors.js').ConnectionFailure} reason
  * @param {string} shownUrl
  * @param {string} detail What the WebSocket implementation said, if anything.
+ * @param {string} [sentOrigin] The Origin the WebSocket options set, if any.
  * @returns {ConnectionError}
  */
-function connectError(reason, shownUrl, detail) {
-  const origin = pageLocation()?.origin ?? 'this page';
+function connectError(reason, shownUrl, detail, sentOrigin) {
+  const origin = sentOrigin ?? pageLocation()?.origin ?? 'this page';
   const messages = {
     unreachable: `nothing is listening at ${shownUrl}: start the app (its kernel is not running), or check the port`,
     token:
@@ -602,6 +654,7 @@ function checkCall(method, params) {
  */
 function createClient(options = {}) {
   const WebSocketOption = options.WebSocket;
+  const webSocketOptions = options.webSocketOptions;
   /** @type {WebSocketLike | null} */
   let socket = null;
   /** @type {string | null} */
@@ -617,8 +670,9 @@ function createClient(options = {}) {
   /** Ids of requests given up (timeout, abort): their late answers are dropped quietly. */
   const givenUp = new Set();
   /**
-   * The kernel's requests being answered, by id: `cancel()` answers -32800 at once.
-   * @type {Map<unknown, () => void>}
+   * The kernel's requests being answered, by id: `cancel(reason)` aborts the
+   * handler's signal with `reason` and answers -32800 at once.
+   * @type {Map<unknown, (reason: Error) => void>}
    */
   const serving = new Map();
   /** @type {Map<string, Set<Function>>} */
@@ -707,31 +761,41 @@ function createClient(options = {}) {
    */
   function answer(request) {
     const { id } = request;
+    const controller = new AbortController();
+    /** @type {(reason: Error) => void} */
+    let cancel = () => {};
     /** @type {Promise<object>} */
     const cancelled = new Promise((resolve) => {
-      serving.set(id, () =>
-        resolve({ jsonrpc: '2.0', id, error: new RPCError(ErrorCode.CALL_CANCELLED, 'Request cancelled').toJSON() }),
-      );
+      cancel = (reason) => {
+        resolve({ jsonrpc: '2.0', id, error: new RPCError(ErrorCode.CALL_CANCELLED, 'Request cancelled').toJSON() });
+        controller.abort(reason); // after: the answer is settled, whatever the abort listeners do
+      };
     });
+    serving.set(id, cancel);
     // The first of the handler's answer and a $/cancelRequest wins.
-    return Promise.race([run(request), cancelled]).finally(() => serving.delete(id));
+    return Promise.race([run(request, controller.signal), cancelled]).finally(() => {
+      if (serving.get(id) === cancel) serving.delete(id);
+    });
   }
 
   /**
-   * Run the handler of one request from the kernel.
+   * Run the handler of one request from the kernel, with the request as `this`.
    * @param {{id: unknown, method: string, params?: unknown}} request
+   * @param {AbortSignal} signal
    * @returns {Promise<object>}
    */
-  async function run(request) {
+  async function run(request, signal) {
     const { id, method, params } = request;
     const handler = methods.get(method);
+    /** @type {ServedRequest} */
+    const served = { id, method, signal };
     try {
       if (!handler) throw new RPCError(ErrorCode.METHOD_NOT_FOUND, `Method not found: ${method}`);
       const result = Array.isArray(params)
-        ? await handler(...params)
+        ? await handler.call(served, ...params)
         : params === undefined
-          ? await handler()
-          : await handler(params);
+          ? await handler.call(served)
+          : await handler.call(served, params);
       const response = { jsonrpc: '2.0', id, result: result === undefined ? null : result };
       JSON.stringify(response); // fail here, with an error response, when the result is not JSON
       return response;
@@ -797,7 +861,7 @@ function createClient(options = {}) {
         }
       }
     } else if (method === '$/cancelRequest') {
-      serving.get(id)?.();
+      serving.get(id)?.(new RPCError(ErrorCode.CALL_CANCELLED, 'Request cancelled by the kernel'));
     }
   }
 
@@ -818,13 +882,18 @@ function createClient(options = {}) {
       console.warn('SideGears: ignored a message that is not JSON', data);
       return;
     }
+    // Answers go back on the socket the requests came on, never to a kernel reconnected since.
     if (Array.isArray(parsed)) {
       const answers = parsed.map(handleMessage).filter((reply) => reply !== undefined);
       if (answers.length > 0) {
-        Promise.all(answers).then((replies) => sendText(JSON.stringify(replies)));
+        Promise.all(answers).then((replies) => {
+          if (socket === from) sendText(JSON.stringify(replies));
+        });
       }
     } else {
-      handleMessage(parsed)?.then((reply) => sendText(JSON.stringify(reply)));
+      handleMessage(parsed)?.then((reply) => {
+        if (socket === from) sendText(JSON.stringify(reply));
+      });
     }
   }
 
@@ -851,6 +920,16 @@ function createClient(options = {}) {
         ),
       );
     }
+    // The kernel's requests being answered die with it: their handlers' signals abort.
+    if (serving.size > 0) {
+      const gone = new ConnectionClosedError(
+        `SideGears: the connection closed (code ${code}) while a request of the kernel was being answered`,
+        code,
+        reason,
+      );
+      for (const cancel of [...serving.values()]) cancel(gone);
+      serving.clear();
+    }
     emit('close', { code, reason, wasClean: event.wasClean ?? code === 1000 });
     const current = target;
     if (current?.reconnect) {
@@ -873,7 +952,9 @@ function createClient(options = {}) {
       /** @type {WebSocketLike} */
       let opening;
       try {
-        opening = new current.WebSocket(current.href);
+        opening = current.webSocketOptions
+          ? new current.WebSocket(current.href, current.webSocketOptions)
+          : new current.WebSocket(current.href);
       } catch (error) {
         reject(new ConnectionError(`SideGears: cannot connect to ${shownUrl}: ${String(error)}`, 'usage'));
         return;
@@ -903,7 +984,8 @@ function createClient(options = {}) {
           reject(new ConnectionError(`SideGears: disconnect() was called while connecting to ${shownUrl}`));
           return;
         }
-        refusalReason(current.href).then((reason) => reject(connectError(reason, shownUrl, detail)));
+        const origin = givenOrigin(current.webSocketOptions);
+        refusalReason(current.href, origin).then((reason) => reject(connectError(reason, shownUrl, detail, origin)));
       };
 
       opening.addEventListener('open', () => {
@@ -1083,6 +1165,7 @@ function createClient(options = {}) {
     /** @type {Target} */
     const current = {
       WebSocket: WebSocketImpl,
+      webSocketOptions,
       href: resolved.href,
       shownUrl: redactToken(resolved.href),
       connectTimeout: connectOptions.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
@@ -1317,8 +1400,10 @@ const version = '0.2.0';
  * @typedef {import('./client.js').Params} Params
  * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
+ * @typedef {import('./client.js').ServedRequest} ServedRequest
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
+ * @typedef {import('./client.js').WebSocketOptions} WebSocketOptions
  */
 
 /**

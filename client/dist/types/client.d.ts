@@ -98,14 +98,33 @@ export type WebSocketLike = {
 };
 /**
  * A WebSocket constructor, such as the browser's `WebSocket` or `require('ws').WebSocket`.
+ * The second argument is only ever given {@link ClientOptions}' `webSocketOptions`.
  */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, options?: any) => WebSocketLike;
+/**
+ * Options for the WebSocket constructor, as the `ws` package takes them
+ * (`new WebSocket(url, options)`); a browser's WebSocket takes none.
+ * `origin` (or an `Origin` in `headers`) is also sent with the connect check,
+ * so that a refusal for it is named `origin`.
+ */
+export type WebSocketOptions = {
+    origin?: string;
+    headers?: Record<string, string>;
+    [option: string]: unknown;
+};
 export type ClientOptions = {
     /**
      * The WebSocket implementation;
      * defaults to `globalThis.WebSocket`, looked up when `connect` is called.
      */
     WebSocket?: WebSocketConstructor | undefined;
+    /**
+     * Passed to that
+     * constructor as its second argument (Node's `ws` package: `{origin,
+     * headers, ...}`); leave it out for a browser's WebSocket, which would
+     * take it for subprotocols.
+     */
+    webSocketOptions?: WebSocketOptions | undefined;
 };
 export type ConnectOptions = {
     /**
@@ -158,6 +177,7 @@ export type ReconnectOptions = {
  */
 export type Target = {
     WebSocket: WebSocketConstructor;
+    webSocketOptions: WebSocketOptions | undefined;
     href: string;
     /**
      * The URL with its token hidden.
@@ -251,12 +271,35 @@ export type ClientEvents<Notifications = any> = {
 };
 export type NotifyHandler = (method: string, params: Params | undefined) => void;
 /**
+ * What a {@link MethodHandler} gets as `this`: the kernel's request being answered.
+ */
+export type ServedRequest = {
+    /**
+     * The request's id.
+     */
+    id: unknown;
+    /**
+     * The request's method.
+     */
+    method: string;
+    /**
+     * Aborted when the kernel cancels the request
+     * (`$/cancelRequest`: its `connection.call()` timed out or was cancelled;
+     * the reason is an RPCError -32800) or the connection closes (a
+     * ConnectionClosedError). The kernel has been answered -32800 by then (or
+     * is gone), and the handler's result is dropped: it may stop its work.
+     */
+    signal: AbortSignal;
+};
+/**
  * A handler for requests from the kernel. Array params are spread into
- * positional arguments, object params are passed as one argument. It returns
+ * positional arguments, object params are passed as one argument; `this` is
+ * the {@link ServedRequest} (a `function`, not an arrow function, sees it),
+ * whose `signal` tells when the kernel cancelled the request. It returns
  * the result (or a promise of it); it throws an {@link RPCError} to choose the
  * error sent back, any other exception is sent as an Internal error.
  */
-export type MethodHandler = (...args: any[]) => unknown;
+export type MethodHandler = (this: ServedRequest, ...args: any[]) => unknown;
 /**
  * Calls a remote method for each property path: `proxy.files.list(a, b)`
  * sends method "files.list" with params `[a, b]`.

@@ -13,8 +13,10 @@ export type NotifyProxy = import("./client.js").NotifyProxy;
 export type Params = import("./client.js").Params;
 export type RequestOptions = import("./client.js").RequestOptions;
 export type RequestProxy = import("./client.js").RequestProxy;
+export type ServedRequest = import("./client.js").ServedRequest;
 export type WebSocketConstructor = import("./client.js").WebSocketConstructor;
 export type WebSocketLike = import("./client.js").WebSocketLike;
+export type WebSocketOptions = import("./client.js").WebSocketOptions;
 export type Client<Api = any> = import("./client.js").Client<Api>;
 export type Requester<Api = any> = import("./client.js").Requester<Api>;
 export type Notifier<Api = any> = import("./client.js").Notifier<Api>;
@@ -30,8 +32,10 @@ export type Notifier<Api = any> = import("./client.js").Notifier<Api>;
  * @typedef {import('./client.js').Params} Params
  * @typedef {import('./client.js').RequestOptions} RequestOptions
  * @typedef {import('./client.js').RequestProxy} RequestProxy
+ * @typedef {import('./client.js').ServedRequest} ServedRequest
  * @typedef {import('./client.js').WebSocketConstructor} WebSocketConstructor
  * @typedef {import('./client.js').WebSocketLike} WebSocketLike
+ * @typedef {import('./client.js').WebSocketOptions} WebSocketOptions
  */
 /**
  * @template [Api=any]

@@ -2,7 +2,7 @@
 // declarations in dist/types describe the API as documented, with Vue's and
 // the ws package's own types. test/types/vue/ does the same for components.
 import sidegears, { createClient, ErrorCode, RPCError, ConnectionClosedError, ConnectionError, version } from 'sidegears';
-import type { Client, ConnectOptions, Notification, RequestProxy } from 'sidegears';
+import type { Client, ConnectOptions, Notification, RequestProxy, ServedRequest, WebSocketOptions } from 'sidegears';
 import SidegearsPlugin, { useSidegears, SIDEGEARS_KEY } from 'sidegears/vue';
 import type { VueSidegears, VueState } from 'sidegears/vue';
 import { computed, createApp, defineComponent, inject, reactive, watch } from 'vue';
@@ -27,10 +27,23 @@ async function usage(): Promise<void> {
   sidegears.on('close', ({ code, reason, wasClean }) => console.log(code, reason, wasClean));
   const unregister: () => void = sidegears.register('confirm', async (question: string) => question.length > 0);
   unregister();
+  // A `function` handler gets the request as `this`, with the signal the kernel's $/cancelRequest aborts.
+  sidegears.register('ui.wait', function (this: ServedRequest, ms: number) {
+    this.signal satisfies AbortSignal;
+    this.method satisfies string;
+    return new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(ms)));
+  });
+  sidegears.register('ui.wait2', function () {
+    return this.signal.aborted; // `this` is typed without an annotation too
+  });
   const isOpen: boolean = sidegears.isOpen;
   await sidegears.disconnect();
 
   const other: Client = createClient({ WebSocket: globalThis.WebSocket });
+  const webSocketOptions: WebSocketOptions = { origin: 'http://localhost:5173', handshakeTimeout: 1000 };
+  createClient({ WebSocket, webSocketOptions });
+  // @ts-expect-error: an origin is a string
+  createClient({ WebSocket, webSocketOptions: { origin: 5173 } });
   try {
     await other.sendRequest('fail');
   } catch (error) {
