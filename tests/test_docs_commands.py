@@ -52,6 +52,10 @@ def line_pattern(line: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+#: A record of the kernel's log, as the demo writes it to stderr (merged into the output read here).
+LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} sidegears(\.\w+)* .*$")
+
+
 def read_until_matched(process: subprocess.Popen[str], expected: list[str]) -> tuple[list[str], list[re.Match[str]]]:
     """Read the process's output until every expected line has matched, in order (or it exits, or READ_TIMEOUT passes)."""
     lines: queue.Queue[str | None] = queue.Queue()
@@ -59,7 +63,9 @@ def read_until_matched(process: subprocess.Popen[str], expected: list[str]) -> t
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            lines.put(line.rstrip("\n"))
+            # The kernel's log is written by a thread of its own, so a record can land between a
+            # printed line and its newline: take it out, leaving the printed line whole.
+            lines.put(LOG_RECORD.sub("", line.rstrip("\n")))
         lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
