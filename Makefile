@@ -3,6 +3,7 @@
 #   make test-long  the long runs (1000 clients, 20,000 connections, stop under load, sidegears build)
 #   make demo    the demo app (a window under a display, else the URL)
 #   make bench   the benchmark suite, kernel vs a bare websockets server
+#   make bench-anchors  the anchors: websockets, kernel, Node rpc-websockets, picows+uvloop (in .venv/bench)
 # Quiet by default: one line per step, and a step's whole output only when it
 # fails. V=1 (make test V=1) shows every command and everything it prints.
 
@@ -31,7 +32,7 @@ endif
 # node's TAP ends with "# pass N" and "# fail N": one line instead of the ~450 of TAP.
 TAP_SUMMARY = awk '/^[\#] pass /{p=$$3} /^[\#] fail /{f=$$3} END{print "client: " p " passed, " f " failed"}'
 
-.PHONY: test test-long demo bench setup system-packages python-env node-env chromium test-python test-js
+.PHONY: test test-long demo bench bench-anchors setup system-packages python-env node-env chromium test-python test-js
 
 APT_INSTALL = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 
@@ -51,8 +52,9 @@ $(PY): | system-packages
 python-env: $(PY)
 	$(call step,setup: Python packages (.venv),$(PY) -m pip install --quiet -e '.[test]' && $(PY) -m pip install --quiet --force-reinstall --no-deps ./plugins/sidegears-plugin-files)
 
+# benchmarks/node: the Node anchor of the benchmarks (rpc-websockets on ws, pinned).
 node-env: system-packages
-	$(call step,setup: npm packages (client/ and examples/vite/),cd client && npm ci --no-audit --no-fund && cd ../examples/vite && npm ci --no-audit --no-fund)
+	$(call step,setup: npm packages (client/ examples/vite/ and benchmarks/node/),cd client && npm ci --no-audit --no-fund && cd ../examples/vite && npm ci --no-audit --no-fund && cd ../../benchmarks/node && npm ci --no-audit --no-fund)
 
 # Debian's Chromium for the browser tests (tools may not download their own).
 chromium:
@@ -95,3 +97,17 @@ demo: $(DEMO_STAMP)
 
 bench: python-env
 	$(PY) -m benchmarks.run
+
+# The anchors run from a venv of their own, .venv/bench, with the bench extra
+# (picows and uvloop, pinned): .venv stays what make setup makes. Node's
+# anchor comes from node-env. ANCHORS passes options: make bench-anchors ANCHORS=--quick
+BENCH_VENV := $(VENV)/bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+ANCHORS ?=
+
+$(BENCH_PY): | system-packages
+	$(call step,setup: .venv/bench,$(PYTHON) -m venv $(BENCH_VENV) && $(BENCH_PY) -m pip install --quiet --upgrade pip)
+
+bench-anchors: $(BENCH_PY) node-env
+	$(call step,setup: sidegears[bench] (.venv/bench),$(BENCH_PY) -m pip install --quiet -e '.[bench]')
+	$(BENCH_PY) -m benchmarks.anchors $(ANCHORS)

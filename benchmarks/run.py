@@ -374,6 +374,10 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         help="what to compare with the baseline; 'baseline' checks the "
                              "harness (every ratio should be near 1)")
     parser.add_argument("--json", metavar="FILE", help="also write every raw number to FILE")
+    parser.add_argument("--anchors", metavar="NAMES",
+                        help="also run the anchors (python -m benchmarks.anchors) with these servers beside "
+                             "websockets and the kernel: node, picows, or both (node,picows); one missing "
+                             "its runtime is skipped and the report says so")
     args = parser.parse_args(argv)
     names = set(SCENARIOS) | set(SECTIONS)
     if args.scale:
@@ -384,6 +388,10 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"unknown scenario or section: {', '.join(sorted(unknown))}")
     if args.candidate == "baseline":
         args.selected.discard("hooks")
+    args.anchor_names = [name for name in (args.anchors or "").split(",") if name]
+    if set(args.anchor_names) - {"node", "picows"}:
+        parser.error(f"unknown anchor: {', '.join(sorted(set(args.anchor_names) - {'node', 'picows'}))} "
+                     "(node, picows)")
     return args
 
 
@@ -430,6 +438,15 @@ async def run(args: argparse.Namespace) -> int:
     if "scale" in args.selected:
         log("scale: " + ", ".join(map(str, SCALE_CLIENTS[mode])) + " clients")
         report += ["## Scale", "", await scale_section(args, mode), ""]
+    if args.anchor_names:
+        from benchmarks import anchors
+
+        log("anchors: " + ", ".join(["baseline", "kernel", *args.anchor_names]))
+        body, anchor_failures, raw["anchors"] = await anchors.report(
+            ["baseline", "kernel", *args.anchor_names], mode, rounds,
+            only=(args.selected & {*anchors.rawclient.SCENARIOS, "scale"}) if args.only else None)
+        report += ["## Anchors (raw-socket client)", "", body, ""]
+        failed += anchor_failures
     report += [f"Wall time: {time.monotonic() - started:.0f} s. Load average (1 min) at the start "
                f"{load_at_start:.2f}, at the end {os.getloadavg()[0]:.2f}: other work on the "
                f"machine shows here.", ""]

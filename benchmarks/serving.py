@@ -163,8 +163,13 @@ class ServerProcess:
     closing its standard input, then SIGTERM, then SIGKILL.
     """
 
-    def __init__(self, module: str, *options: str, label: str | None = None, root: Path = REPO_ROOT) -> None:
+    def __init__(self, module: str, *options: str, label: str | None = None, root: Path = REPO_ROOT,
+                 command: list[str] | None = None) -> None:
         self.module = module
+        #: The whole command line, for a server that is not a Python module of
+        #: this package (the Node anchor): it must speak the same protocol
+        #: (``READY <port>``, ``cpu`` on stdin, stop at end of stdin).
+        self.command = command
         #: The checkout the server runs from (working directory, first on PYTHONPATH).
         self.root = root
         self.options = list(options)
@@ -187,8 +192,9 @@ class ServerProcess:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(self.root), os.environ.get("PYTHONPATH", "")]
         ).rstrip(os.pathsep))
+        command = self.command or [sys.executable, "-m", f"benchmarks.{self.module}", "--port", "0"]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", f"benchmarks.{self.module}", "--port", "0", *self.options],
+            [*command, *self.options],
             cwd=self.root,
             env=env,
             stdin=subprocess.PIPE,
