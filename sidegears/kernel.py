@@ -705,25 +705,24 @@ class RPCKernel:
 
     def notify(self, connections: Iterable[Connection], method: str, params: protocol.Params = None) -> None:
         """Send a notification to some clients (``Connection.send_notification`` sends to one); from any thread."""
-        text = protocol.encode(protocol.notification(method, params))
+        data = protocol.encode_bytes(protocol.notification(method, params))
         loop = self.loop
         if loop is None or self._server is None or loop.is_closed():
             self.log.warning("notification not sent: the kernel is not running", method=method)
             return
         if _on_loop(loop):
-            self._send_to(connections, text)
+            self._send_to(connections, data)
         else:
             try:
-                loop.call_soon_threadsafe(self._send_to, connections, text)
+                loop.call_soon_threadsafe(self._send_to, connections, data)
             except RuntimeError:  # the loop closed meanwhile
                 self.log.warning("notification not sent: the kernel stopped", method=method)
 
-    def _send_to(self, connections: Iterable[Connection], text: str) -> None:
+    def _send_to(self, connections: Iterable[Connection], data: bytes) -> None:
         """Write a message to connections without waiting (broadcast), dropping clients that do not read."""
         if "log_message" in self.plugin_manager.implemented:
-            log_message(self, None, "out", text, None)
+            log_message(self, None, "out", data, None)
         limit = self.limits.max_send_buffer
-        data = text.encode()
         behind: list[WebSocketTransport] = []
         for connection in list(connections):
             transport = connection.transport

@@ -5,15 +5,41 @@ specification (https://www.jsonrpc.org/specification) is tested without one.
 
 JSON is strict in both directions (RFC 8259): ``NaN``, ``Infinity`` and numbers
 that do not fit a double are rejected when parsed, and never produced.
+
+Two codecs give the same answers: the standard library's ``json``, and
+orjson (in the ``speed`` extra), which is used whenever it can be imported.
+``SIDEGEARS_JSON=stdlib`` in the environment when this module is first
+imported keeps to ``json`` (``SIDEGEARS_JSON=orjson`` insists on orjson,
+any other value is an error);
+:func:`use_codec` switches at run time, for every kernel of the process, and
+:data:`CODEC` names the one in use. Only :func:`decode`,
+:func:`encode_bytes` and :func:`encode_reply_bytes` (what the kernel uses)
+change with it; :func:`encode` and :func:`encode_reply` always give
+``json``'s ASCII-only text. orjson's answers are ``json``'s: whatever orjson
+would answer otherwise goes through ``json`` instead (text orjson refuses,
+so the -32700 message is ``json``'s own; integers beyond 64 bits, which
+orjson reads as floats and cannot write; ``NaN`` and ``Infinity``, which it
+writes as ``null``; lone surrogates, keys that are not strings, subclasses
+of the JSON types); values ``json`` hands to :func:`json_default` go to it
+from orjson too (dataclasses and datetimes included, which orjson would
+write its own way). orjson writes UTF-8, not ``\\u`` escapes.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
+import os
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Union
+
+try:
+    import orjson as _orjson
+except ImportError:  # the speed extra is not installed
+    _orjson = None  # type: ignore[assignment]
 
 from .errors import InternalError, InvalidRequest, ParseError, RPCError
 
@@ -24,6 +50,10 @@ __all__ = [
     "Incoming",
     "decode",
     "encode",
+    "encode_bytes",
+    "encode_reply_bytes",
+    "CODEC",
+    "use_codec",
     "parse_message",
     "parse_value",
     "success",
@@ -185,7 +215,7 @@ def nesting_depth(value: Any, limit: int = MAX_NESTING, budget: int | None = Non
     return depth
 
 
-def _too_deep(text: str, value: Any) -> bool:
+def _too_deep(text: str | bytes, value: Any) -> bool:
     # This runs for every message, so the cheap looks come first. Each level
     # takes two characters: short text needs no look. Walking the value costs
     # per item (a 1 MB string is one item), counting brackets costs per
@@ -195,28 +225,35 @@ def _too_deep(text: str, value: Any) -> bool:
         return False
     depth = nesting_depth(value, budget=len(text) // 256)
     if depth is None:
-        if text.count("[") + text.count("{") <= MAX_NESTING:
+        if isinstance(text, str):
+            opened = text.count("[") + text.count("{")
+        else:
+            opened = text.count(b"[") + text.count(b"{")
+        if opened <= MAX_NESTING:
             return False
         depth = nesting_depth(value)
     assert depth is not None
     return depth > MAX_NESTING
 
 
-def decode(text: str | bytes) -> Any:
+def _decode_json(text: str | bytes) -> Any:
     """Parse strict JSON text; raise :class:`ParseError` saying why it is not (nested deeper than :data:`MAX_NESTING` included)."""
-    if type(text) is str:
+    if not isinstance(text, str):
         try:
-            value, end = _scan(text, 0)
-        except Exception:  # noqa: BLE001  (the full path below says what is wrong)
-            pass
-        else:
-            if end == len(text):
-                if _too_deep(text, value):
-                    raise ParseError(data=_NESTED)
-                return value
+            data = bytes(text)  # bytes, bytearray or memoryview
+            text = data.decode(json.detect_encoding(data))
+        except ValueError as exc:  # UnicodeDecodeError
+            raise ParseError(data=_describe_json_error(exc)) from None
     try:
-        if not isinstance(text, str):
-            text = bytes(text).decode(json.detect_encoding(text))
+        value, end = _scan(text, 0)
+    except Exception:  # noqa: BLE001  (the full path below says what is wrong)
+        pass
+    else:
+        if end == len(text):
+            if _too_deep(text, value):
+                raise ParseError(data=_NESTED)
+            return value
+    try:
         if text.startswith("\ufeff"):
             raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig)")
         value = _decoder.decode(text)
@@ -246,6 +283,196 @@ def encode(message: Any) -> str:
         except Exception:  # noqa: BLE001  (not JSON, or circular: the full path raises json's own error)
             pass
     return _encoder.encode(message)
+
+
+# -- orjson, with json's answers ------------------------------------------------------
+
+if _orjson is not None:
+    _orjson_loads = _orjson.loads
+    _orjson_dumps = _orjson.dumps
+    _ORJSON_OPTIONS = _orjson.OPT_PASSTHROUGH_SUBCLASS | _orjson.OPT_PASSTHROUGH_DATACLASS | _orjson.OPT_PASSTHROUGH_DATETIME
+
+# Where orjson's answer could differ from json's, orjson's text is looked at:
+# digit runs in what it read, nulls in what it wrote. Those looks cost per
+# byte (0.5 ms a MB), so a long text of few values (a 1 MB string) has its
+# values looked at instead, as _too_deep does.
+
+
+def _any_item(value: Any, budget: int, test: Callable[[Any], bool]) -> bool | None:
+    """Whether ``test`` holds for ``value`` or a value in it (None: more than ``budget`` values, not looked at)."""
+    seen = 0
+    level = [value]
+    while level:
+        for item in level:
+            if test(item):
+                return True
+        level = [
+            child
+            for item in level
+            if type(item) is list or type(item) is dict or type(item) is tuple
+            for child in (item.values() if type(item) is dict else item)
+        ]
+        seen += len(level)
+        if seen > budget:
+            return None
+    return False
+
+
+# 19 digits in a row: the shortest integer beyond 64 bits. orjson keeps
+# -2**63 to 2**64 - 1 exact and makes floats of the rest, floats of at least
+# 2**63. Translating the text to zeros and spaces and looking for a run costs
+# 0.6 ns a byte (a regex, ten times that).
+_DIGIT_RUN = b"0" * 19
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))  # "0" for a digit, else " "
+
+
+def _int64_float(item: Any) -> bool:
+    return type(item) is float and (item >= 9.2e18 or item <= -9.2e18)
+
+
+def _decode_orjson(text: str | bytes) -> Any:
+    """Parse strict JSON text; raise :class:`ParseError` saying why it is not (nested deeper than :data:`MAX_NESTING` included)."""
+    # Every message comes here: the checks are inline (a call costs 60 ns).
+    if isinstance(text, str):
+        if len(text) > 1024 and not text.isascii():
+            # orjson would encode the str to UTF-8 and keep that copy with it:
+            # dearer than json's whole parse.
+            return _decode_json(text)
+        try:
+            data = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate (not from a socket): json reads it
+            return _decode_json(text)
+    else:
+        data = bytes(text)  # bytes(bytes) is no copy
+    try:
+        value = _orjson_loads(data)
+    except Exception:  # noqa: BLE001  (json says what is wrong, in its own words)
+        return _decode_json(text)
+    if len(data) >= 19:
+        found = _any_item(value, len(data) // 256, _int64_float) if len(data) > 2048 else None
+        if found or (found is None and data.translate(_DIGITS_AS_ZEROS).find(_DIGIT_RUN) >= 0):
+            return _decode_json(text)  # an integer beyond 64 bits, maybe: json keeps it exact
+        if len(data) > 2 * MAX_NESTING and _too_deep(data, value):
+            raise ParseError(data=_NESTED)
+    return value
+
+
+# What json writes itself: a subclass of these (IntEnum and the like aside,
+# which orjson writes as json does), and whatever orjson would call the
+# default for on its own terms (dataclasses, datetimes), is json's business.
+_JSON_TYPES = (str, int, float, list, tuple, dict)
+
+
+def _orjson_default(value: Any) -> Any:
+    if isinstance(value, _JSON_TYPES):
+        raise TypeError("a subclass of a JSON type: json writes it")
+    return json_default(value)
+
+
+def _nones_written(message: Any) -> int:
+    """How many ``null`` a message's top-level values (a batch's members' values) write: None values, not NaN."""
+    if type(message) is dict:
+        return sum(map(operator.is_, message.values(), _NONES))
+    if type(message) is list:
+        return sum(sum(map(operator.is_, item.values(), _NONES)) for item in message if type(item) is dict)
+    return 0
+
+
+_NONES = itertools.repeat(None)
+
+
+_PLAIN = frozenset({str, int, bool, type(None), list, dict, tuple})
+
+
+def _may_write_nan(item: Any) -> bool:
+    # A float, or a value the default or orjson's enum support turns into one.
+    return type(item) not in _PLAIN and not (type(item) is float and math.isfinite(item))
+
+
+def _orjson_nests_deeper() -> bool:
+    """Does orjson write values nested deeper than :data:`MAX_NESTING` (orjson 3 stops at 254 levels)?"""
+    value: Any = []
+    for _ in range(MAX_NESTING):
+        value = [value]
+    try:
+        _orjson.dumps(value)
+    except _orjson.JSONEncodeError:
+        return False
+    return True
+
+
+def _encode_orjson(message: Any) -> bytes | None:
+    """orjson's UTF-8 text for ``message``, or None where json's answer could differ (or is an error)."""
+    try:
+        data = _orjson_dumps(message, _orjson_default, _ORJSON_OPTIONS)
+    except Exception:  # noqa: BLE001  (json raises its own error, or encodes what orjson does not)
+        return None
+    # orjson writes NaN and Infinity as null: a null no None accounts for may
+    # be one. Looking for nulls costs 0.5 ms a MB: a long text of few values
+    # has its values looked at instead.
+    if len(data) > 2048 and _any_item(message, len(data) // 256, _may_write_nan) is False:
+        return data
+    if b"null" in data and data.count(b"null") > _nones_written(message):
+        return None
+    return data
+
+
+def _encode_bytes_json(message: Any) -> bytes:
+    """:func:`encode`, as the UTF-8 bytes a websocket text frame carries."""
+    return encode(message).encode()
+
+
+def _encode_bytes_orjson(message: Any) -> bytes:
+    """:func:`encode`'s answer as UTF-8 bytes (not ASCII-escaped), written by orjson where it gives json's answer."""
+    data = _encode_orjson(message)
+    return encode(message).encode() if data is None else data
+
+
+def _encode_reply_bytes_json(reply: dict[str, Any] | list[dict[str, Any]]) -> bytes:
+    """:func:`encode_reply`, as the UTF-8 bytes a websocket text frame carries."""
+    return encode_reply(reply).encode()
+
+
+def _encode_reply_bytes_orjson(reply: dict[str, Any] | list[dict[str, Any]]) -> bytes:
+    """:func:`encode_reply`'s answer as UTF-8 bytes (not ASCII-escaped), written by orjson where it gives json's answer."""
+    data = _encode_orjson(reply)
+    if data is None or (_ORJSON_NESTS_DEEPER and _too_deep(data, reply)):
+        return encode_reply(reply).encode()
+    return data
+
+
+_ORJSON_NESTS_DEEPER = _orjson is not None and _orjson_nests_deeper()
+
+#: The codec in use: ``"orjson"`` or ``"stdlib"`` (see the module's docstring and :func:`use_codec`).
+CODEC = "stdlib"
+#: Parse strict JSON text (str or UTF-8 bytes); raise :class:`ParseError` saying why it is not.
+decode: Callable[[str | bytes], Any] = _decode_json
+#: Encode a message as compact, strict JSON in UTF-8 bytes (raises ValueError or TypeError): what goes on the wire.
+encode_bytes: Callable[[Any], bytes] = _encode_bytes_json
+#: :func:`encode_reply` as UTF-8 bytes: what goes on the wire.
+encode_reply_bytes: Callable[[Any], bytes] = _encode_reply_bytes_json
+
+
+def use_codec(name: str) -> str:
+    """Decode and encode with ``"orjson"`` or ``"stdlib"`` from now on, in the whole process; returns the codec used before.
+
+    The answers are the same; only the speed differs. Raises ImportError
+    for orjson when it is not installed, ValueError for another name.
+    """
+    global CODEC, decode, encode_bytes, encode_reply_bytes
+    if name == "orjson":
+        if _orjson is None:
+            raise ImportError("orjson is not installed: pip install 'sidegears[speed]'")
+        decode, encode_bytes, encode_reply_bytes = _decode_orjson, _encode_bytes_orjson, _encode_reply_bytes_orjson
+    elif name == "stdlib":
+        decode, encode_bytes, encode_reply_bytes = _decode_json, _encode_bytes_json, _encode_reply_bytes_json
+    else:
+        raise ValueError(f"unknown JSON codec {name!r}: 'orjson' or 'stdlib'")
+    previous, CODEC = CODEC, name
+    return previous
+
+
+use_codec(os.environ.get("SIDEGEARS_JSON") or ("orjson" if _orjson is not None else "stdlib"))
 
 
 def _valid_id(value: Any) -> bool:

@@ -94,7 +94,7 @@ def report_progress(value: Any) -> None:
     if call is None:
         return
     session, msg_id = call
-    session.report_progress(msg_id, protocol.encode(protocol.notification("$/progress", {"id": msg_id, "value": value})))
+    session.report_progress(msg_id, protocol.encode_bytes(protocol.notification("$/progress", {"id": msg_id, "value": value})))
 
 
 class Sink(Protocol):
@@ -124,8 +124,10 @@ class Sink(Protocol):
         """Read input again."""
 
 
-def log_message(kernel: RPCKernel, connection: Connection | None, direction: str, text: str, started: float | None) -> None:
-    """Call the ``log_message`` hook for one message (``connection`` None: a broadcast)."""
+def log_message(
+    kernel: RPCKernel, connection: Connection | None, direction: str, text: str | bytes, started: float | None
+) -> None:
+    """Call the ``log_message`` hook for one message, as read (str) or as sent (bytes) (``connection`` None: a broadcast)."""
     try:
         message: Any = protocol.decode(text)
     except Exception:
@@ -136,7 +138,7 @@ def log_message(kernel: RPCKernel, connection: Connection | None, direction: str
             connection=connection,
             direction=direction,
             message=message,
-            size=len(text.encode()),
+            size=len(text.encode() if isinstance(text, str) else text),
             duration=None if started is None else time.perf_counter() - started,
         )
     except Exception as exc:  # a broken logger must not cost the client its message
@@ -523,7 +525,7 @@ class RPCSession:
 
     # -- progress --------------------------------------------------------------
 
-    def report_progress(self, msg_id: Any, text: str) -> None:
+    def report_progress(self, msg_id: Any, text: bytes) -> None:
         """Send the ``$/progress`` message ``text`` for call ``msg_id``, coalesced (see :func:`report_progress`); any thread."""
         loop = self._loop
         if loop is None:
@@ -536,12 +538,12 @@ class RPCSession:
             except RuntimeError:
                 pass  # the loop closed: the call's caller is gone with it
 
-    def _progress_from_thread(self, msg_id: Any, text: str) -> None:
+    def _progress_from_thread(self, msg_id: Any, text: bytes) -> None:
         # A method in a thread always waits, so its call is known until it ends.
         if msg_id in self._calls:
             self._progress_reported(msg_id, text)
 
-    def _progress_reported(self, msg_id: Any, text: str) -> None:
+    def _progress_reported(self, msg_id: Any, text: bytes) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
         state = self._progress.get(msg_id)
@@ -589,7 +591,7 @@ class RPCSession:
             else:
                 replies.append(item)  # type: ignore[arg-type]  # a ready error reply
         if replies:
-            self._write(protocol.encode(replies if incoming.is_batch else replies[0]), None)
+            self._write(protocol.encode_bytes(replies if incoming.is_batch else replies[0]), None)
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         """Run ``coro`` (batch members) in a task of its own, which a stop waits for and cancels."""
@@ -602,13 +604,13 @@ class RPCSession:
         try:
             reply = await self.dispatch(request)
             if reply is not None:
-                await self._send(protocol.encode_reply(reply), started)
+                await self._send(protocol.encode_reply_bytes(reply), started)
         except Exception as exc:
             self.kernel.log.error("serving a request failed", connection=self.connection.id, exc_info=exc)
 
     async def _send_error(self, reply: dict[str, Any], started: float) -> None:
         try:
-            await self._send(protocol.encode(reply), started)
+            await self._send(protocol.encode_bytes(reply), started)
         except Exception as exc:
             self.kernel.log.error("sending an error reply failed", connection=self.connection.id, exc_info=exc)
 
@@ -626,7 +628,7 @@ class RPCSession:
                 if reply is not None:
                     answered.append(reply)
             if answered:  # a batch of notifications gets no reply at all
-                await self._send(protocol.encode_reply(answered), started)
+                await self._send(protocol.encode_reply_bytes(answered), started)
         except Exception as exc:
             self.kernel.log.error("serving a batch failed", connection=self.connection.id, exc_info=exc)
 
@@ -668,23 +670,23 @@ class RPCSession:
 
     # -- output ----------------------------------------------------------------
 
-    async def _send(self, text: str, started: float | None) -> None:
+    async def _send(self, data: bytes, started: float | None) -> None:
         sink = self.sink
         # Flow control, before framing: while the client is not reading, the
-        # reply waits as a string in its task, not as a queued frame. A stop
+        # reply waits as bytes in its task, not as a queued frame. A stop
         # that cancels the wait still sends the reply.
         try:
             while sink.paused and sink.is_open:
                 await sink.wait_writable()
         finally:
-            self._write(text, started)
+            self._write(data, started)
 
-    def _write(self, text: str, started: float | None) -> None:
+    def _write(self, data: bytes, started: float | None) -> None:
         """Log a message going out and frame it now."""
         kernel = self.kernel
         if "log_message" in kernel.plugin_manager.implemented:
-            log_message(kernel, self.connection, "out", text, started)
-        if not self.sink.send_text(text.encode()):
+            log_message(kernel, self.connection, "out", data, started)
+        if not self.sink.send_text(data):
             kernel.log.debug("reply not delivered: client gone", connection=self.connection.id)
 
     # -- kernel -> client calls ------------------------------------------------
@@ -699,7 +701,7 @@ class RPCSession:
         try:
             if self._input_ended:
                 raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was sent")
-            await self._send(protocol.encode(protocol.request(msg_id, method, params)), None)
+            await self._send(protocol.encode_bytes(protocol.request(msg_id, method, params)), None)
             if not self.sink.is_open and not future.done():
                 raise ClientGone(data=f"connection {self.connection.id} closed before {method!r} was answered")
             try:
@@ -707,7 +709,7 @@ class RPCSession:
             except (asyncio.CancelledError, asyncio.TimeoutError):
                 # Tell the client to stop working on it, as a client tells the kernel.
                 if self.sink.is_open:
-                    self._write(protocol.encode(protocol.notification("$/cancelRequest", {"id": msg_id})), None)
+                    self._write(protocol.encode_bytes(protocol.notification("$/cancelRequest", {"id": msg_id})), None)
                 raise
         finally:
             self._pending.pop(msg_id, None)
