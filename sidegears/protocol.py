@@ -122,6 +122,10 @@ class Response:
     error: RPCError | None = None
 
 
+#: :attr:`Incoming.value` of text that is not JSON (or of an Incoming not made from text).
+NOT_JSON: Any = object()
+
+
 @dataclass(slots=True)
 class Incoming:
     """One parsed websocket message.
@@ -135,6 +139,8 @@ class Incoming:
     items: list[Request | Response | dict[str, Any]] = field(default_factory=list)
     is_batch: bool = False
     error: dict[str, Any] | None = None
+    #: The decoded JSON (NOT_JSON when the text was not JSON): what the log_message hook is given.
+    value: Any = NOT_JSON
 
 
 def _reject_constant(name: str) -> Any:
@@ -554,7 +560,9 @@ def parse_message(text: str | bytes, max_batch: int | None = None) -> Incoming:
         value = decode(text)
     except ParseError as exc:
         return Incoming(error=failure(None, exc))
-    return parse_value(value, max_batch)
+    incoming = parse_value(value, max_batch)
+    incoming.value = value
+    return incoming
 
 
 def success(msg_id: Any, result: Any) -> dict[str, Any]:

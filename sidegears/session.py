@@ -125,13 +125,24 @@ class Sink(Protocol):
 
 
 def log_message(
-    kernel: RPCKernel, connection: Connection | None, direction: str, text: str | bytes, started: float | None
+    kernel: RPCKernel,
+    connection: Connection | None,
+    direction: str,
+    text: str | bytes,
+    started: float | None,
+    decoded: Any = protocol.NOT_JSON,
 ) -> None:
-    """Call the ``log_message`` hook for one message, as read (str) or as sent (bytes) (``connection`` None: a broadcast)."""
-    try:
-        message: Any = protocol.decode(text)
-    except Exception:
-        message = text
+    """Call the ``log_message`` hook for one message, as read (str) or as sent (bytes) (``connection`` None: a broadcast).
+
+    ``decoded``: the message's JSON when the caller decoded it already (an incoming message is parsed
+    before it is logged); else the text is decoded here.
+    """
+    message: Any = decoded
+    if message is protocol.NOT_JSON:
+        try:
+            message = protocol.decode(text)
+        except Exception:
+            message = text
     try:
         kernel.plugin_manager.hook.log_message(
             kernel=kernel,
@@ -323,7 +334,7 @@ class RPCSession:
         if incoming.error is not None or incoming.is_batch or type(incoming.items[0]) is not Response:
             return False
         if "log_message" in self.kernel.plugin_manager.implemented:
-            log_message(self.kernel, self.connection, "in", text, None)
+            log_message(self.kernel, self.connection, "in", text, None, incoming.value)
         self._resolve(incoming.items[0])  # type: ignore[arg-type]
         return True
 
@@ -466,7 +477,7 @@ class RPCSession:
         kernel = self.kernel
         incoming = protocol.parse_message(text, self._max_batch)
         if "log_message" in kernel.plugin_manager.implemented:
-            log_message(kernel, self.connection, "in", text, None)
+            log_message(kernel, self.connection, "in", text, None, incoming.value)
         call_id = None  # a single request's id: what $/cancelRequest names, if it has to wait
         if incoming.error is not None:
             kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
