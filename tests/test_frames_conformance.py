@@ -230,6 +230,30 @@ async def test_unsolicited_pong_is_ignored(kernel, payload) -> None:
         await assert_usable(ws)
 
 
+async def test_keep_alive_pings_answered_keep_the_connection() -> None:
+    """The kernel's own pings, answered with their payload, keep the connection open past the ping timeout."""
+    async with running_kernel(token=True, ping_interval=0.2, ping_timeout=1.0) as kernel:
+        async with RawWebSocket.connect(kernel.url) as ws:
+            for i in range(24):  # 1.2 s, reading every 0.05 s: each ping is answered as it is read
+                ws.send_text(request("still here", i))
+                await expect_echo(ws, "still here", i)
+                await asyncio.sleep(0.05)
+            assert len(ws.pings_received) >= 3  # pinged, answered, and never closed
+
+
+async def test_an_unanswered_keep_alive_ping_closes_with_1011() -> None:
+    """A client that never answers the kernel's ping is closed with 1011 and TCP ends; the kernel serves others."""
+    async with running_kernel(token=True, ping_interval=0.1, ping_timeout=0.3) as kernel:
+        async with RawWebSocket.connect(kernel.url) as ws:
+            await asyncio.sleep(1.0)  # reads nothing, so answers nothing
+            ping = await ws.read_frame()
+            assert ping is not None and ping.opcode == OP_PING
+            close = await ws.expect_close()
+            assert close.code == 1011
+            await ws.expect_eof()
+        await assert_serving(kernel)
+
+
 @pytest.mark.parametrize("delivery", ["one write", "byte by byte"])
 async def test_ten_pings_get_ten_pongs_in_order(kernel, delivery) -> None:
     """Autobahn 2.10, 2.11."""
