@@ -244,7 +244,7 @@ class WebSocketTransport(asyncio.Protocol, FrameHandler):
         try:
             text = data.decode()
         except UnicodeDecodeError as exc:
-            self._refuse(CLOSE_INVALID_DATA, "invalid UTF-8 in a text message", f"invalid UTF-8 at byte {exc.start}")
+            self._fail(CLOSE_INVALID_DATA, "invalid UTF-8 in a text message", f"invalid UTF-8 at byte {exc.start}")
             return
         if self.kernel.limits.idle_timeout is not None:
             self._schedule_idle_check()
@@ -252,7 +252,7 @@ class WebSocketTransport(asyncio.Protocol, FrameHandler):
             self.session.receive_text(text)
 
     def binary_received(self) -> None:
-        self._refuse(CLOSE_UNSUPPORTED_DATA, "binary frame", "binary frames are not supported: send JSON-RPC as text")
+        self._fail(CLOSE_UNSUPPORTED_DATA, "binary frame", "binary frames are not supported: send JSON-RPC as text")
 
     def pong_received(self, data: bytes) -> None:
         if self._ping_data is not None and data == self._ping_data:
@@ -264,14 +264,14 @@ class WebSocketTransport(asyncio.Protocol, FrameHandler):
         if self.session is not None:
             self.session.receive_eof()
 
-    def _refuse(self, code: int, why: str, reason: str) -> None:
-        """Fail the connection for bad input: log why, send the close code, drop what follows."""
+    def _fail(self, code: int, why: str, reason: str) -> None:
+        """Fail the connection (bad input, an unanswered ping): log why, send the close code, end TCP, drop what follows."""
         self._close_reported = True
-        self.kernel.log.warning(
-            "closing connection: " + why, connection=self.connection.id if self.connection else None, close_code=code
-        )
-        if self.frames is not None and self.frames.state is State.OPEN:
-            self.frames.fail(code, reason)
+        self.kernel.log.warning("closing connection: " + why, connection=self.connection_id, close_code=code)
+        frames = self.frames
+        if frames is not None and frames.state is State.OPEN:
+            frames.fail(code, reason)
+            self._frames_processed(frames)
         if self.session is not None:
             self.session.receive_eof()
 
@@ -337,9 +337,7 @@ class WebSocketTransport(asyncio.Protocol, FrameHandler):
             self._set_timer("pong", timeout, self._pong_timed_out)
 
     def _pong_timed_out(self) -> None:
-        self._close_reported = True
-        self.kernel.log.warning("closing connection: keep-alive ping not answered", connection=self.connection_id)
-        self._fail(CLOSE_INTERNAL_ERROR, "keepalive ping timeout")
+        self._fail(CLOSE_INTERNAL_ERROR, "keep-alive ping not answered", "keepalive ping timeout")
 
     def _schedule_idle_check(self) -> None:
         timeout = self.kernel.limits.idle_timeout
@@ -474,14 +472,6 @@ class WebSocketTransport(asyncio.Protocol, FrameHandler):
             # stop paused reading; text that comes before it is dropped.
             if self._transport is not None and not self._lost:
                 self._transport.resume_reading()
-
-    def _fail(self, code: int, reason: str) -> None:
-        frames = self.frames
-        if frames is not None and frames.state is State.OPEN:
-            frames.fail(code, reason)
-            self._frames_processed(frames)
-        if self.session is not None:
-            self.session.receive_eof()
 
     def abort(self) -> None:
         """Drop the TCP connection at once (unsent data is lost; the client sees 1006)."""
