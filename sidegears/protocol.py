@@ -431,7 +431,7 @@ def _encode_bytes_json(message: Any) -> bytes:
 def _encode_bytes_orjson(message: Any) -> bytes:
     """:func:`encode`'s answer as UTF-8 bytes (not ASCII-escaped), written by orjson where it gives json's answer."""
     data = _encode_orjson(message)
-    return encode(message).encode() if data is None else data
+    return _encode_bytes_json(message) if data is None else data
 
 
 def _encode_reply_bytes_json(reply: dict[str, Any] | list[dict[str, Any]]) -> bytes:
@@ -443,7 +443,7 @@ def _encode_reply_bytes_orjson(reply: dict[str, Any] | list[dict[str, Any]]) -> 
     """:func:`encode_reply`'s answer as UTF-8 bytes (not ASCII-escaped), written by orjson where it gives json's answer."""
     data = _encode_orjson(reply)
     if data is None or (_ORJSON_NESTS_DEEPER and _too_deep(data, reply)):
-        return encode_reply(reply).encode()
+        return _encode_reply_bytes_json(reply)
     return data
 
 
