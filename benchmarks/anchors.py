@@ -39,6 +39,7 @@ from typing import Any
 
 from benchmarks import rawclient
 from benchmarks.load import Meter, ScenarioError
+from benchmarks.run import markdown_table, number
 from benchmarks.serving import REPO_ROOT, ServerProcess, run_loop
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -209,20 +210,6 @@ async def interleave_scale(specs: list[ServerSpec], mode: str, rounds: int) -> R
 
 
 # --- the report ----------------------------------------------------------------------------------
-
-
-def number(value: float | None) -> str:
-    """Three significant digits, thousands separated."""
-    if value is None:
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}" if abs(value) >= 0.01 else f"{value:.2g}"
-
-
-def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def spread(runs: list[dict[str, Any]], key: str) -> tuple[float, float, float] | None:
