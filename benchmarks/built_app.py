@@ -31,15 +31,10 @@ import urllib.request
 from pathlib import Path
 
 import sidegears.examples.demo.app as demo_app
+from sidegears.build import size_on_disk
 
 PAGE_LINE = re.compile(r"page:\s+(http://\S+)")
 START_TIMEOUT = 30.0
-
-
-def folder_size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file() and not item.is_symlink())
 
 
 def build(work: Path, *options: str) -> tuple[float, Path]:
@@ -124,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end.\n")
         print(f"| | folder (`dist/demo/`) | one file (`--onefile`) | `python app.py` |")
         print("|---|---|---|---|")
-        print(f"| size | {folder_size(folder_exe.parent) / 1e6:.1f} MB | {folder_size(onefile_exe) / 1e6:.1f} MB | |")
+        print(f"| size | {size_on_disk(folder_exe.parent) / 1e6:.1f} MB | {size_on_disk(onefile_exe) / 1e6:.1f} MB | |")
         print(f"| build time (`--clean`) | {folder_seconds:.0f} s | {onefile_seconds:.0f} s | |")
         print(f"| {kind} start to the page served, median [min-max] of {args.starts} | "
               + " | ".join(spread(times[name]) for name in forms) + " |")

@@ -38,7 +38,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_build_command", "build", "main", "BuildError", "LEAN_EXCLUDES", "EXCLUDE_ENV_VAR"]
+__all__ = ["add_build_command", "build", "main", "size_on_disk", "BuildError", "LEAN_EXCLUDES", "EXCLUDE_ENV_VAR"]
 
 #: Comma-separated plugin names the hook leaves out (``--exclude-plugin`` sets it for PyInstaller).
 EXCLUDE_ENV_VAR = "SIDEGEARS_BUILD_EXCLUDE_PLUGINS"
@@ -228,7 +228,7 @@ def build(
     executable = _executable_path(dist, name, onefile, windowed)
     if not executable.exists():
         raise BuildError(f"PyInstaller finished but {executable} is missing")
-    size = _size(executable if onefile else dist / name)
+    size = size_on_disk(executable if onefile else dist / name)
     kind = "one file" if onefile else "folder"
     print(
         f"sidegears build: built {executable} in {time.monotonic() - started:.0f} s ({kind}: {size / 1e6:.1f} MB)",
@@ -438,7 +438,8 @@ def _executable_path(dist: Path, name: str, onefile: bool, windowed: bool) -> Pa
     return dist / f"{name}{suffix}" if onefile else dist / name / f"{name}{suffix}"
 
 
-def _size(path: Path) -> int:
+def size_on_disk(path: Path) -> int:
+    """Bytes of a one-file app, or of an app folder's files (links not followed)."""
     if path.is_file():
         return path.stat().st_size
     return sum(file.stat().st_size for file in path.rglob("*") if file.is_file() and not file.is_symlink())

@@ -44,6 +44,7 @@ from websockets.exceptions import InvalidStatus
 
 import sidegears
 import sidegears.examples.demo.app as demo_app
+from sidegears.build import size_on_disk
 
 pytestmark = [pytest.mark.long, pytest.mark.timeout(600)]
 
@@ -154,19 +155,13 @@ def sidegears_build(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def size_of(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
 def build_ok(*args: str, cwd: Path, executable: Path, measure: Path) -> Built:
     started = time.monotonic()
     result = sidegears_build(*args, cwd=cwd)
     seconds = time.monotonic() - started
     assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr[-4000:]}"
     assert executable.is_file() and os.access(executable, os.X_OK), result.stdout
-    built = Built(executable, seconds, size_of(measure), result.stdout + result.stderr)
+    built = Built(executable, seconds, size_on_disk(measure), result.stdout + result.stderr)
     print(f"\nbuilt {executable.name} in {seconds:.1f} s, {built.size / 1e6:.1f} MB")
     return built
 
