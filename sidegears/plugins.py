@@ -71,7 +71,7 @@ def blocked_from_env() -> set[str]:
     return {name.strip() for name in os.environ.get(BLOCK_ENV_VAR, "").split(",") if name.strip()}
 
 
-_CALL_OBSERVERS = frozenset({"before_dispatch", "on_notify", "after_dispatch", "on_method_error"})
+_CALL_OBSERVERS = frozenset({"before_dispatch", "on_notify", "after_dispatch"})
 
 
 class PluginManager(pluggy.PluginManager):
@@ -86,8 +86,9 @@ class PluginManager(pluggy.PluginManager):
         #: Names of the hooks at least one registered plugin implements (wrappers included).
         self.implemented: frozenset[str] = frozenset()
         #: Which of the hooks that observe every call (before_dispatch, on_notify,
-        #: after_dispatch, on_method_error) are implemented: usually none, and
-        #: then dispatch checks one empty set instead of four names.
+        #: after_dispatch) are implemented: usually none, and then calls take
+        #: the session's inline path (``on_method_error``, called only when a
+        #: method raised, does not count: the bundled debug plugin implements it).
         self.call_observers: frozenset[str] = frozenset()
         self._first_result_callers: dict[str, Callable[..., Any]] = {}
         self._monitors = 0

@@ -65,7 +65,18 @@ class SpecMethods:
             "notify_sum": lambda *args: None,
             "get_data": self.get_data,
             "wait": self.wait,
+            "later": self.later,
+            "fail": self.fail,
         }.get(name)
+
+    @staticmethod
+    async def later(*args):
+        await asyncio.sleep(0)
+        return list(args)
+
+    @staticmethod
+    async def fail(*args):
+        raise ValueError("no")
 
     @staticmethod
     async def add(*numbers):
@@ -163,6 +174,8 @@ members = st.fixed_dictionaries(
     {"jsonrpc": st.sampled_from(["2.0", "2.0", "1.0"]), "method": st.sampled_from(["subtract", "sum", "nope", 3])},
     optional={"id": st.integers(0, 10**6) | st.text(max_size=4), "params": json_values},
 )
+#: Methods that finish at once, wait, raise, run in a thread, or do not exist.
+any_methods = st.sampled_from(["subtract", "sum", "nope", 3, "later", "fail", "get_data"])
 
 
 def is_valid(member: dict) -> bool:
@@ -186,3 +199,36 @@ async def test_every_request_with_an_id_gets_exactly_one_reply(batch) -> None:
         return
     (replies,) = sink.sent
     assert sorted(json.dumps(reply["id"]) for reply in replies) == expected
+
+
+class AfterDispatchObserver:
+    """Implements a per-call hook, so that the session serves calls through ``dispatch``."""
+
+    @hookimpl
+    def after_dispatch(self, kernel, connection, message, result, error, duration):
+        return None
+
+
+async def replies_of(text: str, observed: bool) -> list[Any]:
+    session, sink, _ = new_session()
+    if observed:
+        session.kernel.register_plugin(AfterDispatchObserver())
+    assert bool(session.kernel.plugin_manager.call_observers) is observed
+    done = session.start()
+    session.receive_text(text)
+    await settle_session(session)
+    session.receive_eof()
+    await asyncio.wait_for(done, 5)
+    return sink.sent
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(members | st.builds(lambda m, name: {**m, "method": name}, members, any_methods),
+                      min_size=1, max_size=6),
+       single=st.booleans())
+async def test_inline_path_answers_as_dispatch_does(batch, single) -> None:
+    """With no call observer a call skips dispatch's coroutine: its replies are those dispatch gives, bit for bit."""
+    text = json.dumps(batch[0] if single else batch)
+    inline = await replies_of(text, observed=False)
+    dispatched = await replies_of(text, observed=True)
+    assert inline == dispatched
