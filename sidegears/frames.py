@@ -111,8 +111,13 @@ class ServerFrames:
 
     # -- receiving --------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> None:
-        """Parse every complete frame of ``data`` (with what was left from before) and deliver it."""
+    def receive_data(self, data: bytes | memoryview) -> None:
+        """Parse every complete frame of ``data`` (with what was left from before) and deliver it.
+
+        ``data`` may be a view of a buffer that is reused after this call:
+        nothing keeps it (payloads are unmasked into new bytes, and what is
+        left of an incomplete frame is copied).
+        """
         if self._discarding:
             return
         buffer = self._buffer

@@ -166,6 +166,28 @@ async def test_text_message_of_length(kernel, length, delivery) -> None:
         await assert_usable(ws)
 
 
+async def test_partial_frames_of_several_connections_do_not_mix(kernel) -> None:
+    """Connections read into one shared buffer: what one keeps of a partial frame is its own.
+
+    Three clients each send a message in pieces, interleaved with the
+    others' pieces and whole messages, each piece read on its own.
+    """
+    messages = {n: sized_request(3000 + n, n) for n in (1, 2, 3)}
+    frames = {n: text_frames(data, fragments=1000) for n, (data, _) in messages.items()}
+    async with RawWebSocket.connect(kernel.url) as a, RawWebSocket.connect(kernel.url) as b, \
+            RawWebSocket.connect(kernel.url) as c, RawWebSocket.connect(kernel.url) as d:
+        clients = {1: a, 2: b, 3: c}
+        cuts = {n: [0, 3, 900, len(frames[n]) // 2, len(frames[n]) - 5, len(frames[n])] for n in clients}
+        for piece in range(5):
+            for n, ws in clients.items():
+                ws.write(frames[n][cuts[n][piece]:cuts[n][piece + 1]])
+                await asyncio.sleep(0.005)  # read by the kernel before the next client writes
+            d.send_text(request(f"whole {piece}", 10 + piece))
+            await expect_echo(d, f"whole {piece}", 10 + piece)
+        for n, ws in clients.items():
+            await expect_echo(ws, messages[n][1], n)
+
+
 @pytest.mark.parametrize("fragments", [1, 3])
 async def test_empty_text_message_is_a_parse_error_not_a_close(kernel, fragments) -> None:
     """An empty text message (Autobahn 1.1.1, 6.1.1-6.1.3: one frame, or three empty fragments) is valid
