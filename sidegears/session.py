@@ -112,8 +112,12 @@ class Sink(Protocol):
     def paused(self) -> bool:
         """True while the peer is not reading (flow control): replies wait."""
 
-    def send_text(self, data: bytes) -> bool:
-        """Queue one UTF-8 text message; False if the peer is gone."""
+    def send_text(self, data: bytes, flush_soon: bool = True) -> bool:
+        """Queue one UTF-8 text message; False if the peer is gone.
+
+        ``flush_soon``: write it within this loop iteration even if nobody
+        calls :meth:`flush`; False when the caller is sure to flush.
+        """
 
     def flush(self) -> None:
         """Write what was queued, now."""
@@ -288,6 +292,7 @@ class RPCSession:
         self._progress: dict[Any, list[Any]] = {}  # id -> [time last sent, text waiting, timer]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._serving_inline = False  # the reader is serving what it read, and flushes before it waits
 
     # -- input (from the transport) --------------------------------------------
 
@@ -444,8 +449,13 @@ class RPCSession:
             if inbox and (self._refusing or not (self._output_blocked or self._saturated())):
                 text = inbox.popleft()
                 self._inbox_bytes -= len(text)
-                waiting = self.receive(text)
+                self._serving_inline = True
+                try:
+                    waiting = self.receive(text)
+                finally:
+                    self._serving_inline = False
                 if waiting is not None:
+                    sink.flush()
                     return waiting
                 if self._refusing:
                     refused += 1
@@ -453,6 +463,7 @@ class RPCSession:
                         await asyncio.sleep(0)  # a stop's own timers must run on time
                 continue
             if self._input_ended:
+                sink.flush()
                 return None
             # Nothing more to serve now: send this turn's replies at once
             # rather than one loop iteration later, which a one-at-a-time
@@ -723,7 +734,9 @@ class RPCSession:
         kernel = self.kernel
         if "log_message" in kernel.plugin_manager.implemented:
             log_message(kernel, self.connection, "out", data, started)
-        if not self.sink.send_text(data):
+        # A reply written while the reader serves inline is flushed by it (one
+        # write for what one read released), not by a flush scheduled per reply.
+        if not self.sink.send_text(data, not self._serving_inline):
             kernel.log.debug("reply not delivered: client gone", connection=self.connection.id)
 
     # -- kernel -> client calls ------------------------------------------------

@@ -420,7 +420,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
     def connection_id(self) -> int | None:
         return None if self.connection is None else self.connection.id
 
-    def send_text(self, data: bytes) -> bool:
+    def send_text(self, data: bytes, flush_soon: bool = True) -> bool:
         """Frame a UTF-8 text message, to go out at the next flush; False if the client is gone.
 
         Replies and broadcast notifications both come this way, so their
@@ -433,7 +433,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         self._unflushed += len(data)
         if self._unflushed >= FLUSH_AT:
             self.flush()
-        elif not self._flush_scheduled:
+        elif flush_soon and not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
         return True

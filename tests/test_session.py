@@ -31,7 +31,7 @@ class ListSink:
         self.reading = True
         self.flushes = 0
 
-    def send_text(self, data: bytes) -> bool:
+    def send_text(self, data: bytes, flush_soon: bool = True) -> bool:
         if not self.is_open:
             return False
         self.sent.append(json.loads(data))
