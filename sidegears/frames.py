@@ -294,6 +294,11 @@ class ServerFrames:
         """True once the TCP connection should end soon (a close frame went out)."""
         return self.state is State.CLOSING
 
+    @property
+    def has_output(self) -> bool:
+        """Whether frames wait to be taken by :meth:`data_to_send`."""
+        return bool(self._writes)
+
     def data_to_send(self) -> list[bytes]:
         writes, self._writes = self._writes, []
         return writes

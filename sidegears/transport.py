@@ -109,6 +109,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         self.session: RPCSession | None = None
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
+        self._read_view = _read_buffer()  # this thread's: the transport lives on this loop
         #: The connection's frames, once the handshake was answered with 101.
         self.frames: ServerFrames | None = None
         self._head_tail = b""  # the last bytes of the request fed so far, to find its end across reads
@@ -141,10 +142,10 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
             self._set_timer("handshake", open_timeout, self._handshake_timed_out)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return _read_buffer()
+        return self._read_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        data = _read_buffer()[:nbytes]
+        data = self._read_view[:nbytes]
         frames = self.frames
         if frames is None or frames.state is State.CLOSING:
             self.data_received(bytes(data))  # kept beyond this call: a copy
@@ -249,6 +250,8 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         self._write_pending()
 
     def _frames_processed(self, frames: ServerFrames) -> None:
+        if frames.state is State.OPEN and not frames.has_output:
+            return  # the common case: messages read, nothing to answer at the frame level
         self._write_pending()
         close = frames.close_sent
         if close is not None and not self._close_reported and close.code in (1002, 1009, 1011):
