@@ -18,8 +18,11 @@ picks the first result that is not None. Two caches, both dropped by the
 manager itself on every (un)registration and whenever hook-call monitoring
 starts or stops: :attr:`PluginManager.implemented`, the names of the hooks
 some plugin implements (a per-message hook nobody implements costs one set
-lookup), and :meth:`PluginManager.first_result_caller`, the one fast path,
-used for ``find_method`` on every call (measured in ``benchmarks/``).
+lookup), and :meth:`PluginManager.fast_caller`, which calls a hook's
+implementations without pluggy's per-call checks while no wrapper or
+monitoring needs pluggy: used for the hooks called on every message
+(``find_method``, and ``before_dispatch``, ``log_message`` and the others
+once implemented; measured in ``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ class PluginManager(pluggy.PluginManager):
         #: the session's inline path (``on_method_error``, called only when a
         #: method raised, does not count: the bundled debug plugin implements it).
         self.call_observers: frozenset[str] = frozenset()
-        self._first_result_callers: dict[str, Callable[..., Any]] = {}
+        self._fast_callers: dict[str, Callable[..., Any]] = {}
         self._monitors = 0
         self.add_hookspecs(hookspecs)
 
@@ -125,28 +128,29 @@ class PluginManager(pluggy.PluginManager):
             caller.name for plugin in self.get_plugins() for caller in self.get_hookcallers(plugin) or ()
         )
         self.call_observers = self.implemented & _CALL_OBSERVERS
-        self._first_result_callers = {}
+        self._fast_callers = {}
 
-    def first_result_caller(self, name: str) -> Callable[..., Any]:
-        """A caller for the synchronous first-result hook ``name``, called by keyword like ``pm.hook.NAME``.
+    def fast_caller(self, name: str) -> Callable[..., Any]:
+        """A caller for the synchronous hook ``name``, called by keyword like ``pm.hook.NAME``, with pluggy's answer.
 
         When no implementation is a wrapper and no hook-call monitoring is
         on, it calls the implementations itself, in pluggy's order, and
-        returns the first result that is not None: what pluggy does, at a
-        fifth of the cost (a pluggy call is about 1.5 µs, a tenth of a
-        whole call's cost in the kernel). Otherwise it is pluggy's own
-        caller. Rebuilt after every change of plugins or monitoring.
+        returns what pluggy would: for a ``firstresult`` hook the first
+        result that is not None, else the list of results that are not None
+        (an exception propagates, as in pluggy). That is a fraction of the
+        cost: pluggy checks the call's arguments and copies its list of
+        implementations on every call (about 1 µs each, measured in
+        ``benchmarks/hook_cost.py``). Otherwise it is pluggy's own caller.
+        Rebuilt after every change of plugins or monitoring.
         """
-        caller = self._first_result_callers.get(name)
+        caller = self._fast_callers.get(name)
         if caller is None:
-            caller = self._first_result_callers[name] = self._make_first_result_caller(name)
+            caller = self._fast_callers[name] = self._make_fast_caller(name)
         return caller
 
-    def _make_first_result_caller(self, name: str) -> Callable[..., Any]:
+    def _make_fast_caller(self, name: str) -> Callable[..., Any]:
         hook_caller = getattr(self.hook, name)
         spec = getattr(getattr(hookspecs, name, None), f"{hookspecs.PROJECT_NAME}_spec", {})
-        if not spec.get("firstresult"):
-            raise ValueError(f"{name} is not a first-result hook")
         impls = list(reversed(hook_caller.get_hookimpls()))  # pluggy's calling order
         if self._monitors or any(impl.wrapper or impl.hookwrapper for impl in impls):
             return hook_caller  # type: ignore[no-any-return]
@@ -164,7 +168,20 @@ class PluginManager(pluggy.PluginManager):
                     return result
             return None
 
-        return call_first
+        def call_all(**kwargs: Any) -> list[Any]:
+            results = []
+            for function, pick, count in calls:
+                if count > 1:
+                    result = function(*pick(kwargs))  # type: ignore[misc]
+                elif count:
+                    result = function(pick(kwargs))  # type: ignore[misc]
+                else:
+                    result = function()
+                if result is not None:
+                    results.append(result)
+            return results
+
+        return call_first if spec.get("firstresult") else call_all
 
     def register_while(self, enabled: bool, name: str, make: Callable[[], Any]) -> bool:
         """Have ``make()`` registered as ``name`` while ``enabled``, else not; return whether that changed.

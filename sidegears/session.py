@@ -152,7 +152,7 @@ def log_message(
         except Exception:
             message = text
     try:
-        kernel.plugin_manager.hook.log_message(
+        kernel.plugin_manager.fast_caller("log_message")(
             kernel=kernel,
             connection=connection,
             direction=direction,
@@ -794,7 +794,6 @@ class RPCSession:
         connection = self.connection
         pm = kernel.plugin_manager
         implemented = pm.call_observers
-        hook = pm.hook
         started = time.perf_counter()
         result: Any = None
         error: RPCError | None = None
@@ -808,16 +807,19 @@ class RPCSession:
                 info = _method_info(method)
                 if info.contract is not None:  # converted before before_dispatch, which sees what the method will get
                     request.params = info.contract.convert(name, request.params, info.fits)
+            # A hook's results leave out None: an observer that returns nothing is not awaited for.
             answered = None
             if implemented and "before_dispatch" in implemented:
-                answered = await first_answer(
-                    hook.before_dispatch(kernel=kernel, connection=connection, message=request)
-                )
+                answers = pm.fast_caller("before_dispatch")(kernel=kernel, connection=connection, message=request)
+                if answers:
+                    answered = await first_answer(answers)
             if answered is not None:
                 result = answered
             else:
                 if msg_id is NO_ID and implemented and "on_notify" in implemented:
-                    await settle(hook.on_notify(kernel=kernel, connection=connection, message=request))
+                    results = pm.fast_caller("on_notify")(kernel=kernel, connection=connection, message=request)
+                    if results:
+                        await settle(results)
                 if request.method != name:  # before_dispatch renamed it
                     method = self._find(request.method, _found)
                     renamed = None if method is None else _method_info(method)
@@ -831,16 +833,16 @@ class RPCSession:
             error = self._error_of(request, exc)
         if implemented and "after_dispatch" in implemented:
             try:
-                await settle(
-                    hook.after_dispatch(
-                        kernel=kernel,
-                        connection=connection,
-                        message=request,
-                        result=result,
-                        error=error,
-                        duration=time.perf_counter() - started,
-                    )
+                results = pm.fast_caller("after_dispatch")(
+                    kernel=kernel,
+                    connection=connection,
+                    message=request,
+                    result=result,
+                    error=error,
+                    duration=time.perf_counter() - started,
                 )
+                if results:
+                    await settle(results)
             except Exception as hook_exc:  # an observer must not cost the client its reply
                 kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
         return self._reply(request, result, error)
@@ -850,13 +852,15 @@ class RPCSession:
 
         Returns (True, its reply, None for a notification) or (False, (the
         coroutine that finishes it and returns the reply, what it waits on)).
-        While no call observer is implemented, the method is called and
+        While no call observer is implemented (none but ``on_notify``, for
+        a request), the method is called and
         stepped by :meth:`_call_inline`, a plain function, without a
         :meth:`dispatch` coroutine around it: the same lookups, checks,
         context and answers, at two thirds of the cost.
         """
-        if self.kernel.plugin_manager.call_observers:
-            coro = self.dispatch(request, found)
+        observers = self.kernel.plugin_manager.call_observers
+        if observers and (request.id is NO_ID or "before_dispatch" in observers or "after_dispatch" in observers):
+            coro = self.dispatch(request, found)  # on_notify alone observes notifications only
             done, value = _start(coro, context)
             return (True, value) if done else (False, (coro, value))
         return context.run(self._call_inline, request, found)
@@ -942,7 +946,7 @@ class RPCSession:
         )
         if "on_method_error" in kernel.plugin_manager.implemented:
             try:
-                kernel.plugin_manager.hook.on_method_error(
+                kernel.plugin_manager.fast_caller("on_method_error")(
                     kernel=kernel, connection=self.connection, message=request, exception=exc, error=error
                 )
             except Exception as hook_exc:  # an observer must not cost the client its reply
@@ -964,7 +968,7 @@ class RPCSession:
         """The method ``name`` (``found`` keeps a batch's lookups), or None."""
         method = None if found is None else found.get(name)
         if method is None:
-            method = self.kernel.plugin_manager.first_result_caller("find_method")(kernel=self.kernel, name=name)
+            method = self.kernel.plugin_manager.fast_caller("find_method")(kernel=self.kernel, name=name)
             if method is not None and found is not None:
                 found[name] = method
         return method

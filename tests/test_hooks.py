@@ -625,36 +625,52 @@ async def test_plugin_registered_through_the_manager_on_a_running_kernel_runs() 
     assert [event for event in recorder.named("after_dispatch") if event[2] == 6] == []
 
 
-def test_find_method_fast_path_answers_as_pluggy_does() -> None:
-    """The manager's first-result caller gives pluggy's answer in pluggy's order, and yields to pluggy for wrappers and monitoring."""
+def test_fast_callers_answer_as_pluggy_does() -> None:
+    """The manager's fast callers give pluggy's answers in pluggy's order, and yield to pluggy for wrappers and monitoring.
+
+    ``find_method`` (first result) and ``log_message`` (all results) stand
+    for the two kinds of hooks the kernel calls on every message.
+    """
     from sidegears.plugins import PluginManager
 
-    def finder(answer, **opts):
-        class Finder:
+    calls: list[str] = []
+
+    def plugin(answer, **opts):
+        class Plugin:
             @hookimpl(**opts)
             def find_method(self, name):
                 return answer if name == "x" else None
 
-        return Finder()
+            @hookimpl(**opts)
+            def log_message(self, direction, message):
+                calls.append(f"{answer}:{direction}")
+                return answer if message == "x" else None
+
+        return Plugin()
 
     pm = PluginManager()
     for answer, name, opts in (("first-registered", "a", {}), ("last", "b", {}), ("tried-last", "c", {"trylast": True})):
-        pm.register(finder(answer, **opts), name=name)
-    pm.register(finder(None, tryfirst=True), name="d")  # passes
-    fast = pm.first_result_caller("find_method")
-    assert fast is not pm.hook.find_method
+        pm.register(plugin(answer, **opts), name=name)
+    pm.register(plugin(None, tryfirst=True), name="d")  # passes
+    find, log = pm.fast_caller("find_method"), pm.fast_caller("log_message")
+    assert find is not pm.hook.find_method and log is not pm.hook.log_message
+    log_args = {"kernel": None, "connection": None, "direction": "in", "size": 1, "duration": None}
     for name in ("x", "y"):
-        assert fast(kernel=None, name=name) == pm.hook.find_method(kernel=None, name=name)
-    assert fast(kernel=None, name="x") == "last"
+        assert find(kernel=None, name=name) == pm.hook.find_method(kernel=None, name=name)
+        calls.clear()
+        fast_answer = log(message=name, **log_args)
+        fast_calls = list(calls)
+        calls.clear()
+        assert fast_answer == pm.hook.log_message(message=name, **log_args) and fast_calls == calls
+    assert find(kernel=None, name="x") == "last"
+    assert log(message="x", **log_args) == ["last", "first-registered", "tried-last"]
     pm.register(OldStyleWrapper(), name="wrapper")
-    assert pm.first_result_caller("find_method") is pm.hook.find_method
+    assert pm.fast_caller("find_method") is pm.hook.find_method
     pm.unregister(name="wrapper")
     undo = pm.add_hookcall_monitoring(lambda *args: None, lambda *args: None)
-    assert pm.first_result_caller("find_method") is pm.hook.find_method
+    assert pm.fast_caller("find_method") is pm.hook.find_method and pm.fast_caller("log_message") is pm.hook.log_message
     undo()
-    assert pm.first_result_caller("find_method") is not pm.hook.find_method
-    with pytest.raises(ValueError):
-        pm.first_result_caller("on_connect")
+    assert pm.fast_caller("find_method") is not pm.hook.find_method
 
 
 class PingPlugin:
