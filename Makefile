@@ -41,6 +41,7 @@ system-packages:
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || $(APT_INSTALL) python3-venv; }
 	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm; }
 	@command -v openssl >/dev/null || $(APT_INSTALL) openssl; }
+	@command -v valgrind >/dev/null || $(APT_INSTALL) valgrind; }
 
 # Made once (system-packages is order-only: being phony, it would remake the venv every run).
 $(PY): | system-packages

@@ -277,7 +277,7 @@ async def connect(url: str) -> RawConnection:
     return connection
 
 
-async def _warm_up(ws: RawConnection, calls: int = 20) -> None:
+async def warm_up(ws: RawConnection, calls: int = 20) -> None:
     frames = add_frames()
     for i in range(calls):
         ws.write(frames[i])
@@ -293,7 +293,7 @@ async def sequential_calls(url: str, meter: Meter, *, count: int, max_seconds: f
     latencies: list[float] = []
     ws = await connect(url)
     try:
-        await _warm_up(ws)
+        await warm_up(ws)
         deadline = time.perf_counter() + max_seconds
         clock, recv, write = time.perf_counter, ws.recv, ws.write
         with meter:
@@ -314,7 +314,7 @@ async def sequential_calls(url: str, meter: Meter, *, count: int, max_seconds: f
             "p50 ms": statistics.median(latencies) * 1e3, "p99 ms": quantiles[98] * 1e3}
 
 
-class _Pipeline:
+class Pipeline:
     """Keeps ``window`` add() calls in flight on one connection; each reply releases the next request."""
 
     def __init__(self, ws: RawConnection, count: int, window: int, deadline: float) -> None:
@@ -360,9 +360,9 @@ async def calls_in_flight(url: str, meter: Meter, *, count: int, max_seconds: fl
     clients = [await connect(url) for _ in range(connections)]
     try:
         for ws in clients:
-            await _warm_up(ws)
+            await warm_up(ws)
         deadline = time.perf_counter() + max_seconds
-        pipelines = [_Pipeline(ws, count, window, deadline) for ws in clients]
+        pipelines = [Pipeline(ws, count, window, deadline) for ws in clients]
         with meter:
             for pipeline in pipelines:
                 pipeline.start()
@@ -376,7 +376,7 @@ async def notification_throughput(url: str, meter: Meter, *, count: int, max_sec
     """The server pushes ``count`` notifications on one request: notifications/s received."""
     ws = await connect(url)
     try:
-        await _warm_up(ws)
+        await warm_up(ws)
         received: list[int] = [0]
         first_last: list[bytes] = []
         done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
@@ -424,7 +424,7 @@ async def large_round_trip(url: str, meter: Meter, *, size: int, count: int,
     expected = len(payload) + 2  # the quoted string, as every server encodes this ASCII text
     ws = await connect(url)
     try:
-        await _warm_up(ws)
+        await warm_up(ws)
         deadline = time.perf_counter() + max_seconds
         done = 0
         with meter:
@@ -444,13 +444,28 @@ async def large_round_trip(url: str, meter: Meter, *, size: int, count: int,
     return {"ops": done, "MB/s": done * size / 1e6 / meter.wall, "ms/round trip": meter.wall / done * 1e3}
 
 
+def batch_frame(size: int) -> bytes:
+    """A masked frame holding a batch of ``size`` add() calls (ids 1 to size, each adding 1 to its id)."""
+    return mask_frame(("[" + ",".join('{"jsonrpc":"2.0","id":%d,"method":"add","params":[%d,1]}' % (i, i)
+                                      for i in range(1, size + 1)) + "]").encode())
+
+
+def check_batch_reply(reply: bytes, size: int) -> None:
+    """Raise ScenarioError unless ``reply`` answers :func:`batch_frame`'s batch in full."""
+    replies = json.loads(reply)
+    if not isinstance(replies, list) or len(replies) != size:
+        raise ScenarioError(f"batch of {size} answered {reply[:200]!r}")
+    for member in replies:
+        if member.get("result") != member.get("id", 0) + 1:
+            raise ScenarioError(f"wrong answer in a batch: {member}")
+
+
 async def batches(url: str, meter: Meter, *, count: int, max_seconds: float, size: int = 100) -> dict[str, float]:
     """Batches of ``size`` add() calls, one batch at a time: calls/s."""
-    frame = mask_frame(("[" + ",".join('{"jsonrpc":"2.0","id":%d,"method":"add","params":[%d,1]}' % (i, i)
-                                        for i in range(1, size + 1)) + "]").encode())
+    frame = batch_frame(size)
     ws = await connect(url)
     try:
-        await _warm_up(ws)
+        await warm_up(ws)
         deadline = time.perf_counter() + max_seconds
         done = 0
         with meter:
@@ -458,12 +473,7 @@ async def batches(url: str, meter: Meter, *, count: int, max_seconds: float, siz
                 ws.write(frame)
                 reply = await ws.recv()
                 if b'"error"' in reply or i % CHECK_EVERY == 0:
-                    replies = json.loads(reply)
-                    if not isinstance(replies, list) or len(replies) != size:
-                        raise ScenarioError(f"batch of {size} answered {reply[:200]!r}")
-                    for member in replies:
-                        if member.get("result") != member.get("id", 0) + 1:
-                            raise ScenarioError(f"wrong answer in a batch: {member}")
+                    check_batch_reply(reply, size)
                 done += 1
                 if time.perf_counter() > deadline:
                     break
@@ -477,7 +487,7 @@ async def batches(url: str, meter: Meter, *, count: int, max_seconds: float, siz
 _CONNECT_CHUNK = 50  # below the listen backlog of 100 (Node's default is 511), so no SYN is dropped
 
 
-async def _open_many(url: str, n: int) -> list[RawConnection]:
+async def open_many(url: str, n: int) -> list[RawConnection]:
     clients: list[RawConnection] = []
     try:
         for start in range(0, n, _CONNECT_CHUNK):
@@ -496,7 +506,7 @@ async def measure_scale(url: str, rss_kib: Callable[[], int], meter: Meter, *, c
     fresh server, warmed up by one short connection.
     """
     rss_idle = rss_kib()
-    connections = await _open_many(url, clients)
+    connections = await open_many(url, clients)
     try:
         await asyncio.sleep(0.05)  # let the server finish its side of the last handshakes
         rss_connected = rss_kib()
@@ -504,7 +514,7 @@ async def measure_scale(url: str, rss_kib: Callable[[], int], meter: Meter, *, c
         deadline = time.perf_counter() + max_seconds
         # One call at a time on each connection, each reply releasing the next request from
         # its read callback: no coroutine or future per call, so 500 clients cost the client little.
-        pipelines = [_Pipeline(ws, per_client, 1, deadline) for ws in connections]
+        pipelines = [Pipeline(ws, per_client, 1, deadline) for ws in connections]
         with meter:
             for pipeline in pipelines:
                 pipeline.start()

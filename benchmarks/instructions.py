@@ -1,0 +1,166 @@
+"""Instructions each server executes per call, counted by callgrind: figures a noisy machine cannot move.
+
+    python -m benchmarks.instructions                       # websockets, the kernel (and picows if installed)
+    python -m benchmarks.instructions --only clients10 --servers baseline,kernel
+    python -m benchmarks.instructions --kernel-option=--noop-plugins --kernel-option=1
+
+Each server runs under ``valgrind --tool=callgrind`` (Debian's ``valgrind``)
+with counting off while it starts. For each scenario the raw-socket client
+of the anchors (``rawclient.py``) connects and warms up, then makes a fixed
+number of calls while counting is on (``callgrind_control``), and the count
+is divided by the calls made. The same binary, input and environment give
+the same count whatever else the machine does (two runs differ by well under
+1 %), so this is where a change of a few percent can be seen; seconds are
+still what users feel, and ``benchmarks.run`` and ``benchmarks.anchors``
+measure those. Only user-space instructions of the server process are
+counted: the system calls' own work (the TCP stack, a 256 KiB ``mmap``) is
+not, and a server is slowed about 50 times while counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from benchmarks import rawclient
+from benchmarks.run import markdown_table, number
+from benchmarks.serving import ServerProcess, run_loop
+
+#: scenario -> (what it is, connections, calls in flight on each (0: batches of 100), calls counted)
+SCENARIOS: dict[str, tuple[str, int, int, int]] = {
+    "sequential": ("one add() at a time on one connection", 1, 1, 3000),
+    "clients10": ("10 connections, one add() at a time on each", 10, 1, 6000),
+    "inflight64": ("64 add() calls in flight on one connection", 1, 64, 20000),
+    "batch100": ("batches of 100 add() calls, one at a time (per call)", 1, 0, 20000),
+}
+BATCH = 100
+
+
+async def run_counted(url: str, scenario: str, calls: int, counting: Callable[[bool], None]) -> int:
+    """Open and warm up the scenario's connections, then make ``calls`` calls with counting on; return the calls made."""
+    _, connections, window, _ = SCENARIOS[scenario]
+    clients = await rawclient.open_many(url, connections)
+    try:
+        for ws in clients:
+            await rawclient.warm_up(ws)
+        counting(True)
+        try:
+            if window:
+                pipelines = [rawclient.Pipeline(ws, calls // connections, window, float("inf")) for ws in clients]
+                for pipeline in pipelines:
+                    pipeline.start()
+                return sum(await asyncio.wait_for(asyncio.gather(*(p.done for p in pipelines)), 3600))
+            frame, (ws,) = rawclient.batch_frame(BATCH), clients
+            for _ in range(calls // BATCH):
+                ws.write(frame)
+                rawclient.check_batch_reply(await ws.recv(), BATCH)
+            return calls // BATCH * BATCH
+        finally:
+            counting(False)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in clients), return_exceptions=True)
+
+
+SERVERS = {
+    "baseline": ("websockets", "baseline_server"),
+    "kernel": ("kernel", "kernel_server"),
+    "picows": ("picows+uvloop", "picows_server"),
+}
+
+
+def _callgrind(tool: str, pid: int, *options: str) -> None:
+    subprocess.run([tool, *options, str(pid)], check=True, capture_output=True, timeout=120)
+
+
+def count_server(server: str, scenarios: list[str], scale: float, options: list[str]) -> dict[str, float]:
+    """Instructions per call of ``server`` in each scenario: one server process, counted scenario by scenario."""
+    control = shutil.which("callgrind_control")
+    if shutil.which("valgrind") is None or control is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    _, module = SERVERS[server]
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                   sys.executable, "-m", f"benchmarks.{module}", "--port", "0", *options]
+        results: dict[str, float] = {}
+        with ServerProcess(module, label=server, command=command).start(timeout=300) as process:
+            for name in scenarios:
+                calls = max(100, int(SCENARIOS[name][3] * scale))
+
+                def counting(on: bool) -> None:
+                    if on:
+                        _callgrind(control, process.pid, "--instr=on")
+                    else:  # a dump also sets the counts back to zero
+                        _callgrind(control, process.pid, "--dump")
+                        _callgrind(control, process.pid, "--instr=off")
+
+                made = run_loop(lambda: run_counted(process.url, name, calls, counting))  # noqa: B023
+                dumps = sorted(glob.glob(f"{out}.*"), key=lambda path: int(path.rsplit(".", 1)[1]))
+                text = Path(dumps[-1]).read_text(errors="replace")
+                total = sum(int(found) for found in re.findall(r"^totals: (\d+)", text, re.M))
+                results[name] = total / made
+                print(f"  {server:9s} {name:11s} {results[name]:>10,.0f} instructions a call",
+                      file=sys.stderr)
+        return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", default="baseline,kernel,picows",
+                        help="comma-separated, among baseline, kernel, picows (picows is skipped if not installed)")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios: " + ", ".join(SCENARIOS))
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of calls (the smoke test uses 0.05)")
+    parser.add_argument("--kernel-option", action="append", default=[],
+                        help="an option for kernel_server, e.g. --kernel-option=--uvloop (repeat for more)")
+    args = parser.parse_args(argv)
+    scenarios = [name for name in args.only.split(",") if name]
+    servers = [name for name in args.servers.split(",") if name]
+    for name in scenarios + servers:
+        if name not in SCENARIOS and name not in SERVERS:
+            parser.error(f"unknown scenario or server: {name}")
+    skipped = []
+    if "picows" in servers:
+        try:
+            import picows  # noqa: F401
+            import uvloop  # noqa: F401
+        except ImportError:
+            servers.remove("picows")
+            skipped.append("picows+uvloop (not installed: pip install -e '.[bench]')")
+    counts: dict[str, dict[str, float]] = {}
+    for server in servers:
+        counts[server] = count_server(server, scenarios, args.scale,
+                                      args.kernel_option if server == "kernel" else [])
+    headers = ["scenario", "what"]
+    for server in servers:
+        headers.append(SERVERS[server][0])
+        if server != "baseline" and "baseline" in counts:
+            headers.append(f"{SERVERS[server][0]} / websockets")
+    rows: list[list[str]] = []
+    for name in scenarios:
+        row = [f"**{name}**", SCENARIOS[name][0]]
+        for server in servers:
+            row.append(number(counts[server][name]))
+            if server != "baseline" and "baseline" in counts:
+                row.append(number(counts[server][name] / counts["baseline"][name]))
+        rows.append(row)
+    print(f"- command: python -m benchmarks.instructions {' '.join(argv if argv is not None else sys.argv[1:])}")
+    print(f"- python: {sys.version.split()[0]}; valgrind: "
+          f"{subprocess.run(['valgrind', '--version'], capture_output=True, text=True).stdout.strip()}")
+    if skipped:
+        print("- skipped: " + "; ".join(skipped))
+    print("- instructions a call, user space, server process (lower is better); ratios to websockets\n")
+    print(markdown_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
