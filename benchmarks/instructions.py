@@ -3,6 +3,7 @@
     python -m benchmarks.instructions                       # websockets, the kernel (and picows if installed)
     python -m benchmarks.instructions --only clients10 --servers baseline,kernel
     python -m benchmarks.instructions --kernel-option=--noop-plugins --kernel-option=1
+    python -m benchmarks.instructions --before /path/to/worktree   # also another checkout's kernel
 
 Each server runs under ``valgrind --tool=callgrind`` (Debian's ``valgrind``)
 with counting off while it starts. For each scenario the raw-socket client
@@ -81,8 +82,12 @@ def _callgrind(tool: str, pid: int, *options: str) -> None:
     subprocess.run([tool, *options, str(pid)], check=True, capture_output=True, timeout=120)
 
 
-def count_server(server: str, scenarios: list[str], scale: float, options: list[str]) -> dict[str, float]:
-    """Instructions per call of ``server`` in each scenario: one server process, counted scenario by scenario."""
+def count_server(server: str, scenarios: list[str], scale: float, options: list[str],
+                 root: Path | None = None) -> dict[str, float]:
+    """Instructions per call of ``server`` in each scenario: one server process, counted scenario by scenario.
+
+    ``root``: the checkout the server runs from (default: this one).
+    """
     control = shutil.which("callgrind_control")
     if shutil.which("valgrind") is None or control is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
@@ -92,7 +97,8 @@ def count_server(server: str, scenarios: list[str], scale: float, options: list[
         command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
                    sys.executable, "-m", f"benchmarks.{module}", "--port", "0", *options]
         results: dict[str, float] = {}
-        with ServerProcess(module, label=server, command=command).start(timeout=300) as process:
+        where = {} if root is None else {"root": root}
+        with ServerProcess(module, label=server, command=command, **where).start(timeout=300) as process:
             for name in scenarios:
                 calls = max(100, int(SCENARIOS[name][3] * scale))
 
@@ -122,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of calls (the smoke test uses 0.05)")
     parser.add_argument("--kernel-option", action="append", default=[],
                         help="an option for kernel_server, e.g. --kernel-option=--uvloop (repeat for more)")
+    parser.add_argument("--before", type=Path,
+                        help="also count the kernel of another checkout (e.g. a git worktree), as 'kernel before'")
     args = parser.parse_args(argv)
     scenarios = [name for name in args.only.split(",") if name]
     servers = [name for name in args.servers.split(",") if name]
@@ -137,21 +145,29 @@ def main(argv: list[str] | None = None) -> None:
             servers.remove("picows")
             skipped.append("picows+uvloop (not installed: pip install -e '.[bench]')")
     counts: dict[str, dict[str, float]] = {}
+    labels = {server: SERVERS[server][0] for server in servers}
+    if args.before is not None:
+        counts["before"] = count_server("kernel", scenarios, args.scale, args.kernel_option, args.before.resolve())
+        labels = {"before": "kernel before", **labels}
     for server in servers:
         counts[server] = count_server(server, scenarios, args.scale,
                                       args.kernel_option if server == "kernel" else [])
     headers = ["scenario", "what"]
-    for server in servers:
-        headers.append(SERVERS[server][0])
+    for server, label in labels.items():
+        headers.append(label)
         if server != "baseline" and "baseline" in counts:
-            headers.append(f"{SERVERS[server][0]} / websockets")
+            headers.append(f"{label} / websockets")
+    if "before" in counts and "kernel" in counts:
+        headers.append("kernel / kernel before")
     rows: list[list[str]] = []
     for name in scenarios:
         row = [f"**{name}**", SCENARIOS[name][0]]
-        for server in servers:
+        for server in labels:
             row.append(number(counts[server][name]))
             if server != "baseline" and "baseline" in counts:
                 row.append(number(counts[server][name] / counts["baseline"][name]))
+        if "before" in counts and "kernel" in counts:
+            row.append(number(counts["kernel"][name] / counts["before"][name]))
         rows.append(row)
     print(f"- command: python -m benchmarks.instructions {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"- python: {sys.version.split()[0]}; valgrind: "
