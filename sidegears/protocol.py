@@ -57,6 +57,7 @@ __all__ = [
     "parse_message",
     "parse_value",
     "success",
+    "as_sent",
     "failure",
     "notification",
     "request",
@@ -568,6 +569,24 @@ def parse_message(text: str | bytes, max_batch: int | None = None) -> Incoming:
 def success(msg_id: Any, result: Any) -> dict[str, Any]:
     """The reply to a request that succeeded."""
     return {"jsonrpc": "2.0", "result": result, "id": msg_id}
+
+
+def as_sent(reply: Any) -> Any:
+    """``reply`` itself when its encoding decodes back to it unchanged, else :data:`NOT_JSON`.
+
+    True of a success whose id is an int or a str and whose result is
+    null, a bool, an int, a str or a finite float, exactly of those types
+    (a subclass may encode differently, a non-finite float is replaced by
+    -32603). What the ``log_message`` hook gets for a reply is the JSON as
+    sent: for these replies the dict already is that, with no decoding.
+    """
+    if type(reply) is dict and len(reply) == 3 and "result" in reply:
+        result = reply["result"]
+        kind = type(result)
+        if (kind is int or kind is str or result is None or kind is bool
+                or kind is float and math.isfinite(result)) and type(reply["id"]) in (int, str):
+            return reply
+    return NOT_JSON
 
 
 def failure(msg_id: Any, error: RPCError) -> dict[str, Any]:

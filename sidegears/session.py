@@ -157,7 +157,7 @@ def log_message(
             connection=connection,
             direction=direction,
             message=message,
-            size=len(text.encode() if isinstance(text, str) else text),
+            size=len(text) if isinstance(text, bytes) or text.isascii() else len(text.encode()),
             duration=None if started is None else time.perf_counter() - started,
         )
     except Exception as exc:  # a broken logger must not cost the client its message
@@ -521,9 +521,9 @@ class RPCSession:
                     if data is None:
                         return None
                     if not self.sink.paused:
-                        self._write(data, started)
+                        self._write(data, started, value)
                         return None
-                    coro = self._send(data, started)  # the client does not read: the reply waits
+                    coro = self._send(data, started, value)  # the client does not read: the reply waits
                 finished, waiting_on = _start(coro, context)
                 return None if finished else (coro, context, waiting_on, call_id)
             elif type(item) is Response:
@@ -648,7 +648,7 @@ class RPCSession:
         if reply is not None:
             data = self._encode_reply(reply)
             if data is not None:
-                await self._send(data, started)
+                await self._send(data, started, reply)
 
     def _encode_reply(self, reply: dict[str, Any] | list[dict[str, Any]]) -> bytes | None:
         try:
@@ -723,7 +723,8 @@ class RPCSession:
 
     # -- output ----------------------------------------------------------------
 
-    async def _send(self, data: bytes, started: float | None) -> None:
+    async def _send(self, data: bytes, started: float | None, reply: Any = None) -> None:
+        """Write ``data`` once the client reads (``reply``: what was encoded into it, for the log, or None)."""
         sink = self.sink
         # Flow control, before framing: while the client is not reading, the
         # reply waits as bytes in its task, not as a queued frame. A stop
@@ -732,13 +733,14 @@ class RPCSession:
             while sink.paused and sink.is_open:
                 await sink.wait_writable()
         finally:
-            self._write(data, started)
+            self._write(data, started, reply)
 
-    def _write(self, data: bytes, started: float | None) -> None:
-        """Log a message going out and frame it now."""
+    def _write(self, data: bytes, started: float | None, reply: Any = None) -> None:
+        """Log a message going out and frame it now (``reply``: what was encoded into ``data``, or None)."""
         kernel = self.kernel
         if "log_message" in kernel.plugin_manager.implemented:
-            log_message(kernel, self.connection, "out", data, started)
+            # The hook gets the JSON as sent: the reply itself where that is the same, else data decoded.
+            log_message(kernel, self.connection, "out", data, started, protocol.as_sent(reply))
         # A reply written while the reader serves inline is flushed by it (one
         # write for what one read released), not by a flush scheduled per reply.
         if not self.sink.send_text(data, not self._serving_inline):

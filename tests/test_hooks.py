@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import inspect
 import json
+import math
 import re
 from pathlib import Path
 
@@ -324,6 +326,40 @@ async def test_log_message_sees_every_message_in_and_out_with_logging_off() -> N
     assert log.seen[0] == ("in", request, len(json.dumps(request)), False, False)
     assert log.seen[1][:2] == ("out", reply) and log.seen[1][3] is True
     assert log.seen[2][:2] == ("out", {"jsonrpc": "2.0", "method": "tick"}) and log.seen[2][4] is True
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Name(str):
+    pass
+
+
+#: Results whose reply the log gets as it is (the first five kinds) or decoded from what was sent.
+RESULTS = {
+    "int": 3, "big": 2**70, "str": "é\ud800", "float": 1.5, "null": None, "bool": True,
+    "tuple": (1, 2), "int keys": {1: "a"}, "nan": math.nan, "enum": Level.HIGH, "str subclass": Name("n"),
+}
+
+
+@rpc_method(name="hooks.result")
+async def result_of(kind):
+    return RESULTS[kind]
+
+
+@pytest.mark.parametrize("kind", RESULTS)
+async def test_log_message_gets_each_reply_as_sent(kind) -> None:
+    """The "out" message is the JSON the client received, whatever the result encodes as, with its size."""
+    log = MessageLog()
+    async with running_kernel() as kernel:
+        kernel.register_plugin(log)
+        async with connect(kernel.url) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "hooks.result", "params": [kind], "id": 1}))
+            received = await asyncio.wait_for(ws.recv(), 5)
+    (out,) = [entry for entry in log.seen if entry[0] == "out"]
+    assert out[1] == json.loads(received) and out[2] == len(received.encode())
+    assert ("error" in out[1]) == (kind == "nan")
 
 
 class Gate:
