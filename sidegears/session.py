@@ -794,8 +794,9 @@ class RPCSession:
         ``_found`` (for batches) keeps what ``find_method`` gave for each
         name, so a batch looks each method name up once. This is the path
         with the call observers (``before_dispatch``, ``on_notify``,
-        ``after_dispatch``, ``on_method_error``); :meth:`_start_call` takes a
-        shorter one while none is implemented, with the same answers.
+        ``after_dispatch``); :meth:`_start_call` takes a shorter one,
+        :meth:`_call_inline`, while none is implemented, with the same
+        answers (``on_method_error`` is called on both, by :meth:`_error_of`).
         """
         kernel = self.kernel
         connection = self.connection
@@ -860,10 +861,10 @@ class RPCSession:
         Returns (True, its reply, None for a notification) or (False, (the
         coroutine that finishes it and returns the reply, what it waits on)).
         While no call observer is implemented (none but ``on_notify``, for
-        a request), the method is called and
-        stepped by :meth:`_call_inline`, a plain function, without a
-        :meth:`dispatch` coroutine around it: the same lookups, checks,
-        context and answers, at two thirds of the cost.
+        a request), the method is called and stepped by
+        :meth:`_call_inline`, a plain function, without a :meth:`dispatch`
+        coroutine around it: the same lookups, checks, context and answers,
+        at about two thirds of the cost (``benchmarks/batch_cost.py``).
         """
         observers = self.kernel.plugin_manager.call_observers
         if observers and (request.id is NO_ID or "before_dispatch" in observers or "after_dispatch" in observers):

@@ -75,8 +75,8 @@ READ_SIZE = 256 * 1024
 # One read buffer per thread, shared by the thread's connections: the loop
 # fills it for one connection and hands it over (buffer_updated), which
 # parses it before the next read. asyncio's plain Protocol reads into a new
-# 256 KiB bytes object instead, a malloc that large enough to be an mmap and
-# munmap each time: 17 µs a read here, more than the rest of a small call.
+# 256 KiB bytes object instead, an allocation large enough to be an mmap and
+# a munmap each time: 17 µs a read here, more than the rest of a small call.
 _read_buffers = threading.local()
 
 
@@ -130,7 +130,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
     def __repr__(self) -> str:
         return f"<WebSocketTransport from {self.remote_address}>"
 
-    # -- asyncio.BufferedProtocol---------------------------------------------------
+    # -- asyncio.BufferedProtocol -------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport; not an isinstance check: uvloop's transports do not subclass asyncio's.
