@@ -77,6 +77,17 @@ def blocked_from_env() -> set[str]:
 _CALL_OBSERVERS = frozenset({"before_dispatch", "on_notify", "after_dispatch"})
 
 
+def _keyword_call(function: Callable[..., Any], argnames: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """``function`` called with the arguments it names, picked from a hook call's keywords (as pluggy passes them)."""
+    if len(argnames) > 1:
+        pick = itemgetter(*argnames)
+        return lambda kwargs: function(*pick(kwargs))
+    if argnames:
+        pick_one = itemgetter(argnames[0])
+        return lambda kwargs: function(pick_one(kwargs))
+    return lambda kwargs: function()
+
+
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager with SideGears' hook specs, plugin loading, and a cache it keeps current itself.
 
@@ -154,29 +165,19 @@ class PluginManager(pluggy.PluginManager):
         impls = list(reversed(hook_caller.get_hookimpls()))  # pluggy's calling order
         if self._monitors or any(impl.wrapper or impl.hookwrapper for impl in impls):
             return hook_caller  # type: ignore[no-any-return]
-        calls = tuple((impl.function, itemgetter(*impl.argnames) if impl.argnames else None, len(impl.argnames)) for impl in impls)
+        calls = tuple(_keyword_call(impl.function, impl.argnames) for impl in impls)
 
         def call_first(**kwargs: Any) -> Any:
-            for function, pick, count in calls:
-                if count > 1:
-                    result = function(*pick(kwargs))  # type: ignore[misc]
-                elif count:
-                    result = function(pick(kwargs))  # type: ignore[misc]
-                else:
-                    result = function()
+            for call in calls:
+                result = call(kwargs)
                 if result is not None:
                     return result
             return None
 
         def call_all(**kwargs: Any) -> list[Any]:
             results = []
-            for function, pick, count in calls:
-                if count > 1:
-                    result = function(*pick(kwargs))  # type: ignore[misc]
-                elif count:
-                    result = function(pick(kwargs))  # type: ignore[misc]
-                else:
-                    result = function()
+            for call in calls:
+                result = call(kwargs)
                 if result is not None:
                     results.append(result)
             return results
