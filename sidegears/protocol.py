@@ -577,9 +577,19 @@ def as_sent(reply: Any) -> Any:
     True of a success whose id is an int or a str and whose result is
     null, a bool, an int, a str or a finite float, exactly of those types
     (a subclass may encode differently, a non-finite float is replaced by
-    -32603). What the ``log_message`` hook gets for a reply is the JSON as
-    sent: for these replies the dict already is that, with no decoding.
+    -32603), and of a batch (a list) of such replies only. What the
+    ``log_message`` hook gets for a reply is the JSON as sent: for these
+    replies the object already is that, with no decoding.
     """
+    if type(reply) is list:
+        for member in reply:
+            if _as_sent_one(member) is NOT_JSON:
+                return NOT_JSON
+        return reply
+    return _as_sent_one(reply)
+
+
+def _as_sent_one(reply: Any) -> Any:
     if type(reply) is dict and len(reply) == 3 and "result" in reply:
         result = reply["result"]
         kind = type(result)

@@ -677,7 +677,7 @@ class RPCSession:
                 if reply is not None:
                     answered.append(reply)
             if answered:  # a batch of notifications gets no reply at all
-                await self._send(protocol.encode_reply_bytes(answered), started)
+                await self._send(protocol.encode_reply_bytes(answered), started, answered)
         except Exception as exc:
             self.kernel.log.error("serving a batch failed", connection=self.connection.id, exc_info=exc)
 

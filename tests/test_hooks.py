@@ -362,6 +362,21 @@ async def test_log_message_gets_each_reply_as_sent(kind) -> None:
     assert ("error" in out[1]) == (kind == "nan")
 
 
+@pytest.mark.parametrize("kinds", [["int", "str", "null"], ["int", "tuple"], ["float", "nan", "bool"], ["enum", "big"]])
+async def test_log_message_gets_each_batch_reply_as_sent(kinds) -> None:
+    """A batch's reply is logged as the JSON the client received too, plain members or not."""
+    log = MessageLog()
+    batch = [{"jsonrpc": "2.0", "method": "hooks.result", "params": [kind], "id": i} for i, kind in enumerate(kinds)]
+    async with running_kernel() as kernel:
+        kernel.register_plugin(log)
+        async with connect(kernel.url) as ws:
+            await ws.send(json.dumps(batch))
+            received = await asyncio.wait_for(ws.recv(), 5)
+    (out,) = [entry for entry in log.seen if entry[0] == "out"]
+    assert out[1] == json.loads(received) and out[2] == len(received.encode())
+    assert len(out[1]) == len(kinds)
+
+
 class Gate:
     @hookimpl
     def process_http_request(self, request):
