@@ -10,10 +10,10 @@ to the connection's :class:`~sidegears.session.RPCSession`, and what the
 session sends is framed there. The transport also keeps the connection
 alive (pings), times out idle clients and slow handshakes, and closes.
 
-Why not websockets' asyncio server: serving text straight from
-``data_received`` skips its per-message queue and ``await recv()``, and
-replies framed in one loop turn go out in one write; reaching either through
-the asyncio server meant using its private internals. Why not websockets'
+Why not websockets' asyncio server: serving text straight from the read
+callback (``buffer_updated``) skips its per-message queue and ``await
+recv()``, and replies framed in one loop turn go out in one write; reaching
+either through the asyncio server meant using its private internals. Why not websockets'
 Sans-I/O frames after the handshake: they cost a third of the kernel's CPU
 on pipelined calls (see ``benchmarks/README.md`` for both measurements).
 """
@@ -63,7 +63,7 @@ HTTP_SECURITY_HEADERS = (
     ("Cross-Origin-Resource-Policy", "same-origin"),
 )
 
-#: Bytes of a closing connection's input fed to the protocol per loop turn (see data_received).
+#: Bytes of a closing connection's input fed to the protocol per loop turn (see buffer_updated).
 CLOSING_SLICE = 16 * 1024
 
 #: Seconds to wait for the client's side of a closing handshake before dropping the TCP connection.
@@ -145,20 +145,11 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         return self._read_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        data = self._read_view[:nbytes]
-        frames = self.frames
-        if frames is None or frames.state is State.CLOSING:
-            self.data_received(bytes(data))  # kept beyond this call: a copy
-        else:
-            frames.receive_data(data)  # parsed now; what it keeps, it copies
-            self._frames_processed(frames)
-
-    def data_received(self, data: bytes) -> None:
+        data = self._read_view[:nbytes]  # this thread's buffer: whatever is kept of it is copied
         frames = self.frames
         if frames is None:
-            self._request_data_received(data)
-            return
-        if frames.state is State.CLOSING:
+            self._request_data_received(bytes(data))
+        elif frames.state is State.CLOSING:
             # After our close frame, what the client sent before it saw the
             # close is read only to find its close reply, and dropped. A flood
             # of it (clients calling flat out while the kernel stops) is fed
@@ -168,9 +159,9 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
                 self._feeding = True
                 self.pause_reading()
                 self._loop.call_soon(self._feed_closing_input)
-            return
-        frames.receive_data(data)
-        self._frames_processed(frames)
+        else:
+            frames.receive_data(data)  # parsed now; what it keeps, it copies
+            self._frames_processed(frames)
 
     def _request_data_received(self, data: bytes) -> None:
         """Feed websockets the HTTP request, and no further: the frames after it are ours."""
