@@ -21,7 +21,7 @@ import json
 import timeit
 from typing import Any, Callable
 
-from sidegears import RPCKernel, protocol, rpc_method
+from sidegears import RPCKernel, hookimpl, protocol
 from sidegears.connection import Connection
 from sidegears.protocol import Request
 from sidegears.session import RPCSession
@@ -57,10 +57,18 @@ async def add(a, b):  # type: ignore[no-untyped-def]  # unannotated, as kernel_s
     return a + b
 
 
+class AddMethod:
+    """Serves ``bench.add`` to this script's kernel only (``rpc_method`` would add it to every kernel of the process)."""
+
+    @hookimpl
+    def find_method(self, name: str) -> Any:
+        return add if name == "bench.add" else None
+
+
 def parts() -> list[tuple[str, Callable[[], Any]]]:
     """(name, a function serving or handling one batch of SIZE members)."""
-    rpc_method(add, name="bench.add")
     kernel = RPCKernel(token=False, load_entry_points=False)
+    kernel.register_plugin(AddMethod())
     sink = DroppingSink()
     session = RPCSession(kernel, Connection(kernel, sink), sink)  # type: ignore[arg-type]
     text = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "bench.add", "params": [i, 2]} for i in range(SIZE)])
