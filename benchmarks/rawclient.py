@@ -416,12 +416,12 @@ async def notification_throughput(url: str, meter: Meter, *, count: int, max_sec
     return {"ops": count, "notifications/s": count / meter.wall}
 
 
-async def large_round_trip(url: str, meter: Meter, *, size: int, count: int,
-                           max_seconds: float) -> dict[str, float]:
-    """Echo a ``size``-character string ``count`` times, one at a time: MB/s each way."""
-    payload = words_payload(size).encode()
-    frame = mask_frame(b'{"jsonrpc":"2.0","id":1,"method":"echo","params":["%s"]}' % payload)
-    expected = len(payload) + 2  # the quoted string, as every server encodes this ASCII text
+async def _round_trips(url: str, meter: Meter, frame: bytes, count: int, max_seconds: float,
+                       check: Callable[[bytes, int], None]) -> int:
+    """Write ``frame`` and wait for its reply, one at a time, ``count`` times or until ``max_seconds``: the replies.
+
+    ``check(reply, i)`` raises ScenarioError for a wrong reply.
+    """
     ws = await connect(url)
     try:
         await warm_up(ws)
@@ -430,17 +430,30 @@ async def large_round_trip(url: str, meter: Meter, *, size: int, count: int,
         with meter:
             for i in range(count):
                 ws.write(frame)
-                reply = await ws.recv()
-                start = reply.find(b'"result"')
-                if start < 0 or len(reply) - start < expected:
-                    raise ScenarioError(f"echo of {size} characters answered {reply[:200]!r}")
-                if i == 0 and len(json.loads(reply)["result"]) != size:
-                    raise ScenarioError(f"echo of {size} characters came back changed")
+                check(await ws.recv(), i)
                 done += 1
                 if time.perf_counter() > deadline:
                     break
     finally:
         await ws.close()
+    return done
+
+
+async def large_round_trip(url: str, meter: Meter, *, size: int, count: int,
+                           max_seconds: float) -> dict[str, float]:
+    """Echo a ``size``-character string ``count`` times, one at a time: MB/s each way."""
+    payload = words_payload(size).encode()
+    frame = mask_frame(b'{"jsonrpc":"2.0","id":1,"method":"echo","params":["%s"]}' % payload)
+    expected = len(payload) + 2  # the quoted string, as every server encodes this ASCII text
+
+    def check(reply: bytes, i: int) -> None:
+        start = reply.find(b'"result"')
+        if start < 0 or len(reply) - start < expected:
+            raise ScenarioError(f"echo of {size} characters answered {reply[:200]!r}")
+        if i == 0 and len(json.loads(reply)["result"]) != size:
+            raise ScenarioError(f"echo of {size} characters came back changed")
+
+    done = await _round_trips(url, meter, frame, count, max_seconds, check)
     return {"ops": done, "MB/s": done * size / 1e6 / meter.wall, "ms/round trip": meter.wall / done * 1e3}
 
 
@@ -462,23 +475,11 @@ def check_batch_reply(reply: bytes, size: int) -> None:
 
 async def batches(url: str, meter: Meter, *, count: int, max_seconds: float, size: int = 100) -> dict[str, float]:
     """Batches of ``size`` add() calls, one batch at a time: calls/s."""
-    frame = batch_frame(size)
-    ws = await connect(url)
-    try:
-        await warm_up(ws)
-        deadline = time.perf_counter() + max_seconds
-        done = 0
-        with meter:
-            for i in range(count):
-                ws.write(frame)
-                reply = await ws.recv()
-                if b'"error"' in reply or i % CHECK_EVERY == 0:
-                    check_batch_reply(reply, size)
-                done += 1
-                if time.perf_counter() > deadline:
-                    break
-    finally:
-        await ws.close()
+    def check(reply: bytes, i: int) -> None:
+        if b'"error"' in reply or i % CHECK_EVERY == 0:
+            check_batch_reply(reply, size)
+
+    done = await _round_trips(url, meter, batch_frame(size), count, max_seconds, check)
     return {"ops": done * size, "calls/s": done * size / meter.wall}
 
 
