@@ -908,7 +908,9 @@ class RPCSession:
                     if self._progress:
                         self._end_progress(msg_id)
                     return True, {"jsonrpc": "2.0", "result": stop.value, "id": msg_id}  # protocol.success()
-            else:  # an awaitable of another kind: awaited as dispatch would
+            else:
+                # Not a native coroutine (a function marked with Python 3.12's
+                # inspect.markcoroutinefunction may return any awaitable): awaited as dispatch would.
                 waiting_on = _NOTHING
         except BaseException as exc:
             return True, self._reply(request, None, self._error_of(request, exc))
