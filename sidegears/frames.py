@@ -41,12 +41,16 @@ try:  # websockets' C speedup; its module is not underscored, and the fallback b
 except ImportError:  # pragma: no cover  (a websockets built without its C extension)
     from websockets.utils import apply_mask
 
-__all__ = ["ServerFrames", "FrameHandler", "CLOSE_PROTOCOL_ERROR", "CLOSE_MESSAGE_TOO_BIG"]
+__all__ = ["ServerFrames", "FrameHandler", "CLOSE_PROTOCOL_ERROR", "CLOSE_MESSAGE_TOO_BIG", "OPEN", "CLOSING", "CLOSED"]
 
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_MESSAGE_TOO_BIG = 1009
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+# websockets' connection states by plain names: on Python 3.11 reading a
+# member off an Enum class goes through EnumType.__getattr__ (50 ns against
+# 6), and the per-message path compares the state several times a message.
+OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 _DATA_OPCODES = (OP_CONT, OP_TEXT, OP_BINARY)
 _CONTROL_OPCODES = (OP_CLOSE, OP_PING, OP_PONG)
 #: Above this, a frame's header and payload are written apart instead of joined (a copy).
@@ -94,7 +98,7 @@ class ServerFrames:
         self.handler = handler
         self.max_size = max_size
         self.extensions = list(extensions)
-        self.state = State.OPEN
+        self.state = OPEN
         self.close_sent: Close | None = None
         self.close_rcvd: Close | None = None
         self.close_rcvd_then_sent: bool | None = None
@@ -190,7 +194,7 @@ class ServerFrames:
         elif opcode in _DATA_OPCODES:
             self._data_frame(opcode, payload, bool(fin), first)
         elif opcode == OP_PING:
-            if self.state is State.OPEN:
+            if self.state is OPEN:
                 self._write(frame_header(0x80 | OP_PONG, len(payload)) + payload)
         elif opcode == OP_PONG:
             self.handler.pong_received(payload)
@@ -235,21 +239,21 @@ class ServerFrames:
         if self._message_opcode is not None:
             raise ProtocolError("incomplete fragmented message")
         self.close_rcvd = close
-        if self.state is State.CLOSING:
+        if self.state is CLOSING:
             self.close_rcvd_then_sent = False
-        elif self.state is State.OPEN:
+        elif self.state is OPEN:
             # RFC 6455 5.5.1: answer with a close frame, echoing the code (and here the reason) received.
             self._write(frame_header(0x80 | OP_CLOSE, len(payload)) + payload)
             self.close_sent = close
             self.close_rcvd_then_sent = True
-            self.state = State.CLOSING
+            self.state = CLOSING
         self._send_eof()  # both close frames are out: the server closes TCP first
         self._discarding = True  # RFC 6455 1.4: what follows a close frame is discarded
         self.handler.close_received(close)
 
     def receive_eof(self) -> None:
         """The client closed its side of TCP (or the connection is gone)."""
-        self.state = State.CLOSED
+        self.state = CLOSED
         self._discarding = True
 
     # -- sending ----------------------------------------------------------------
@@ -280,11 +284,11 @@ class ServerFrames:
         payload = close.serialize()
         self._write(frame_header(0x80 | OP_CLOSE, len(payload)) + payload)
         self.close_sent = close
-        self.state = State.CLOSING
+        self.state = CLOSING
 
     def fail(self, code: int, reason: str = "") -> None:
         """Fail the connection: a close frame with ``code``, then end TCP without waiting for the client's."""
-        if self.state is State.OPEN:
+        if self.state is OPEN:
             self.send_close(code, reason)
         self._send_eof()
         self._discarding = True
@@ -292,7 +296,7 @@ class ServerFrames:
 
     def close_expected(self) -> bool:
         """True once the TCP connection should end soon (a close frame went out)."""
-        return self.state is State.CLOSING
+        return self.state is CLOSING
 
     @property
     def has_output(self) -> bool:

@@ -28,11 +28,10 @@ from typing import TYPE_CHECKING, Any, cast
 from websockets.extensions.permessage_deflate import enable_server_permessage_deflate
 from websockets.frames import Close
 from websockets.http11 import Request, Response
-from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from .connection import Connection
-from .frames import FrameHandler, ServerFrames
+from .frames import CLOSING, OPEN, FrameHandler, ServerFrames
 from .plugins import first_answer
 from .session import RPCSession
 
@@ -149,7 +148,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         frames = self.frames
         if frames is None:
             self._request_data_received(bytes(data))
-        elif frames.state is State.CLOSING:
+        elif frames.state is CLOSING:
             # After our close frame, what the client sent before it saw the
             # close is read only to find its close reply, and dropped. A flood
             # of it (clients calling flat out while the kernel stops) is fed
@@ -241,7 +240,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         self._write_pending()
 
     def _frames_processed(self, frames: ServerFrames) -> None:
-        if frames.state is State.OPEN and not frames.has_output:
+        if frames.state is OPEN and not frames.has_output:
             return  # the common case: messages read, nothing to answer at the frame level
         self._write_pending()
         close = frames.close_sent
@@ -261,7 +260,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
 
     def text_received(self, data: bytes) -> None:
         frames = self.frames
-        if frames is None or frames.state is not State.OPEN:
+        if frames is None or frames.state is not OPEN:
             # After our close frame: the client sent this before it saw the close, which answers it.
             self.kernel.log.debug("message after close dropped", connection=self.connection_id)
             return
@@ -293,7 +292,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         self._close_reported = True
         self.kernel.log.warning("closing connection: " + why, connection=self.connection_id, close_code=code)
         frames = self.frames
-        if frames is not None and frames.state is State.OPEN:
+        if frames is not None and frames.state is OPEN:
             frames.fail(code, reason)
             self._frames_processed(frames)
         if self.session is not None:
@@ -335,7 +334,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         if kernel.limits.idle_timeout is not None:
             self._schedule_idle_check()
         await kernel.connection_opened(self.connection)
-        if self._lost or frames.state is not State.OPEN:
+        if self._lost or frames.state is not OPEN:
             self.session.receive_eof()
         await self.session.start()
 
@@ -351,7 +350,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
             self._set_timer("ping", interval, self._ping)
 
     def _ping(self) -> None:
-        if self.frames is None or self.frames.state is not State.OPEN:
+        if self.frames is None or self.frames.state is not OPEN:
             return
         self._ping_data = os.urandom(4)
         self.frames.send_ping(self._ping_data)
@@ -391,7 +390,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
     @property
     def is_open(self) -> bool:
         """True while text can be sent."""
-        return self.frames is not None and self.frames.state is State.OPEN and not self._lost
+        return self.frames is not None and self.frames.state is OPEN and not self._lost
 
     @property
     def paused(self) -> bool:
@@ -421,7 +420,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         frames share one write per loop iteration.
         """
         frames = self.frames
-        if frames is None or frames.state is not State.OPEN or self._lost:
+        if frames is None or frames.state is not OPEN or self._lost:
             return False
         frames.send_text(data)
         self._unflushed += len(data)
@@ -489,7 +488,7 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
         frames = self.frames
         if frames is None:
             self.abort()  # the handshake is not answered yet
-        elif frames.state is State.OPEN:
+        elif frames.state is OPEN:
             frames.send_close(code, reason)
             self._frames_processed(frames)
             # The client's close frame must be read, even if back-pressure or a
