@@ -305,6 +305,41 @@ def test_batch_replies_encode_the_same(results) -> None:
     assert answers["orjson"] == answers["stdlib"]
 
 
+scalar_results = st.none() | st.booleans() | big_integers | st.floats() | any_text | st.sampled_from(
+    [Whole(5), Real(1.5), Real("nan"), Text("text"), Number.ONE, Word.HI, 10**5000, -(10**5000), -0.0, 5e-324]
+)
+reply_ids = big_integers | any_text | st.none() | st.booleans() | st.floats() | st.sampled_from([Whole(3), Text("id"), 10**5000])
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(scalar_results, reply_ids, st.permutations(["jsonrpc", "result", "id"]), st.sampled_from(["2.0", "1.0"]))
+def test_scalar_successes_are_written_as_the_encoder_writes_them(result, msg_id, order, version) -> None:
+    """The stdlib codec writes a success with a scalar result itself: byte for byte the C encoder's text, or its error."""
+    values = {"jsonrpc": version, "result": result, "id": msg_id}
+    reply = {key: values[key] for key in order}
+    with codec("stdlib"):
+        assert written(protocol.encode_reply_bytes, reply) == written(lambda r: protocol.encode_reply(r).encode(), reply)
+
+
+def written(encode: Any, reply: Any) -> Any:
+    try:
+        return encode(reply)
+    except ValueError as exc:  # an id beyond sys.get_int_max_str_digits(): the session logs it as a last resort
+        return f"ValueError: {exc}"
+
+
+def test_usual_replies_take_the_short_way() -> None:
+    """What the property test above compares is the short way, for the replies most calls get."""
+    for result in (None, True, False, 0, -7, 2**70, 1.5, "text", "été \ud800"):
+        for msg_id in (1, 2**64, "a-b", "\u00e9"):
+            reply = protocol.success(msg_id, result)
+            assert protocol._scalar_success_text(reply) == protocol.encode_reply(reply), (result, msg_id)
+    for not_scalar in ([1], {"a": 1}, Whole(5), float("nan"), 10**5000):
+        assert protocol._scalar_success_text(protocol.success(1, not_scalar)) is None
+    assert protocol._scalar_success_text(protocol.success(None, 1)) is None
+    assert protocol._scalar_success_text({"id": 1, "result": 1, "jsonrpc": "2.0"}) is None
+
+
 def test_refusals_are_the_same() -> None:
     """NaN and Infinity, circular data, objects, keys json refuses, nesting past MAX_NESTING: -32603 alike."""
     loop: list = []
