@@ -3,7 +3,7 @@
 #   make test-long  the long runs (1000 clients, 20,000 connections, stop under load, sidegears build)
 #   make demo    the demo app (a window under a display, else the URL)
 #   make bench   the benchmark suite, kernel vs a bare websockets server
-#   make bench-anchors  the anchors: websockets, kernel, Node rpc-websockets, picows+uvloop (in .venv/bench)
+#   make bench-anchors  the anchors: websockets, the kernel (default, speed extra), Node rpc-websockets, picows+uvloop (in .venv/bench)
 # Quiet by default: one line per step, and a step's whole output only when it
 # fails. V=1 (make test V=1) shows every command and everything it prints.
 

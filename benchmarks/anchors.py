@@ -1,19 +1,21 @@
 """The anchors: the kernel and bare websockets beside Node (rpc-websockets) and picows+uvloop.
 
-    python -m benchmarks.anchors                   # all four servers, 5 rounds: several minutes
+    python -m benchmarks.anchors                   # all five servers, 5 rounds: several minutes
     python -m benchmarks.anchors --quick           # 3 rounds, smaller counts
     python -m benchmarks.anchors --smoke           # tiny counts, one round: checks only that all runs
     python -m benchmarks.anchors --servers baseline,kernel,picows
     make bench-anchors                             # installs picows+uvloop (.venv/bench) and Node's packages, runs it
 
-Every server runs in its own process and answers the same methods; the load
+The kernel runs twice: as the default install runs it (asyncio's loop, the
+stdlib JSON codec), and as the speed extra does (``kernel [speed]``: uvloop
+and orjson). Every server runs in its own process and answers the same methods; the load
 client is this process, a raw-socket client (``benchmarks/rawclient.py``)
 with pre-built masked frames, on uvloop if installed. Scenarios run in
 interleaved rounds (the order of the servers rotates every round); the
 report gives the median over the rounds with the spread [min-max], the ratio
 to bare websockets, and the client's CPU: a figure taken while the client
 was saturated (over 90 % of one core) is marked ``client-bound``. An anchor whose runtime is missing
-(no ``node`` or no ``benchmarks/node/node_modules``; no picows or uvloop) is
+(no ``node`` or no ``benchmarks/node/node_modules``; no picows, uvloop or orjson) is
 skipped, and the report says so.
 """
 
@@ -43,7 +45,7 @@ from benchmarks.run import markdown_table, number
 from benchmarks.serving import REPO_ROOT, ServerProcess, run_loop
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
-ALL_SERVERS = ("baseline", "kernel", "node", "picows")
+ALL_SERVERS = ("baseline", "kernel", "speed", "node", "picows")
 DEFAULT_ROUNDS = {"full": 5, "quick": 3, "smoke": 1}
 CLIENT_BOUND = 90.0  # % of one core: above it the client, not the server, may set the figure
 SCALE_CLIENTS = {"full": (1, 10, 100, 500), "quick": (1, 10, 100, 500), "smoke": (1, 10)}
@@ -54,7 +56,8 @@ SCALE_SIZES = {
     "quick": dict(calls=30_000, notifications=60_000, max_seconds=2),
     "smoke": dict(calls=40, notifications=40, max_seconds=1),
 }
-LABELS = {"baseline": "websockets", "kernel": "kernel", "node": "node rpc-websockets", "picows": "picows+uvloop"}
+LABELS = {"baseline": "websockets", "kernel": "kernel", "speed": "kernel [speed]", "node": "node rpc-websockets",
+          "picows": "picows+uvloop"}
 
 
 def log(text: str, started: float = time.monotonic()) -> None:
@@ -86,8 +89,14 @@ def server_spec(name: str, node: str = "node") -> ServerSpec:
     """Return how to run server ``name``; ``missing`` says why not, if its runtime is absent."""
     if name == "baseline":
         return ServerSpec(name, "baseline_server")
-    if name == "kernel":
-        return ServerSpec(name, "kernel_server")
+    if name == "kernel":  # as the default install runs it: asyncio's loop, the stdlib codec
+        return ServerSpec(name, "kernel_server", command=_kernel_command("--codec", "stdlib"))
+    if name == "speed":  # as the speed extra runs it: uvloop, orjson
+        absent = [m for m in ("uvloop", "orjson") if importlib.util.find_spec(m) is None]
+        if absent:
+            return ServerSpec(name, "kernel_server", missing=f"{' and '.join(absent)} not installed "
+                                                              "(pip install -e '.[bench]')")
+        return ServerSpec(name, "kernel_server", command=_kernel_command("--uvloop", "--codec", "orjson"))
     if name == "node":
         executable = shutil.which(node)
         if executable is None:
@@ -105,6 +114,10 @@ def server_spec(name: str, node: str = "node") -> ServerSpec:
     raise ValueError(name)
 
 
+def _kernel_command(*options: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.kernel_server", "--port", "0", *options]
+
+
 def versions(specs: list[ServerSpec]) -> str:
     """Return the versions of what the running servers and the client are made of."""
     from benchmarks.run import _git_revision
@@ -112,7 +125,8 @@ def versions(specs: list[ServerSpec]) -> str:
     running = {spec.name for spec in specs if not spec.missing}
     client_loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
     packages = ["websockets", "sidegears"] + (["picows"] if "picows" in running else []) + (
-        ["uvloop"] if "picows" in running or client_loop == "uvloop" else [])
+        ["uvloop"] if {"picows", "speed"} & running or client_loop == "uvloop" else []) + (
+        ["orjson"] if "speed" in running else [])
     found = {"python": sys.version.split()[0]}
     for package in packages:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):

@@ -1,7 +1,9 @@
 """The SideGears kernel serving the benchmark methods, through its public API.
 
 Default plugins, message logging off, token off. ``--noop-plugins N``
-registers N plugins that implement the per-message hooks and do nothing.
+registers N plugins that implement the per-message hooks and do nothing;
+``--codec`` chooses the JSON codec (``protocol.use_codec``; by default,
+orjson when it is installed, as for any kernel).
 Run ``python -m benchmarks.kernel_server --help``.
 """
 
@@ -12,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from sidegears import RPCKernel, rpc_method
+from sidegears import RPCKernel, protocol, rpc_method
 
 from benchmarks.hook_cost import NoopPlugin
 from benchmarks.serving import (
@@ -75,7 +77,10 @@ def main() -> None:
     parser.add_argument("--typed-add", action="store_true", help="serve add with annotated params (validated)")
     parser.add_argument("--block-plugins", default="", metavar="NAMES",
                         help="comma-separated plugin names not to load (to find what costs)")
+    parser.add_argument("--codec", choices=["stdlib", "orjson"], help="the JSON codec (default: orjson if installed)")
     args = parser.parse_args()
+    if args.codec:
+        protocol.use_codec(args.codec)
 
     async def serve_until_stopped() -> None:
         global kernel
