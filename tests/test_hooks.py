@@ -722,6 +722,14 @@ def test_fast_callers_answer_as_pluggy_does() -> None:
     assert pm.fast_caller("find_method") is pm.hook.find_method and pm.fast_caller("log_message") is pm.hook.log_message
     undo()
     assert pm.fast_caller("find_method") is not pm.hook.find_method
+    # One implementation (a kernel's usual find_method): its answer, None included.
+    alone = PluginManager()
+    alone.register(plugin("only"), name="only")
+    find = alone.fast_caller("find_method")
+    assert find is not alone.hook.find_method
+    for name in ("x", "y"):
+        assert find(kernel=None, name=name) == alone.hook.find_method(kernel=None, name=name)
+    assert find(kernel=None, name="x") == "only" and find(kernel=None, name="y") is None
 
 
 class PingPlugin:
