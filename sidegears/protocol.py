@@ -257,7 +257,8 @@ def _decode_json(text: str | bytes) -> Any:
         pass
     else:
         if end == len(text):
-            if _too_deep(text, value):
+            # Each level takes two characters: a short message (most are) needs no look, nor a call.
+            if len(text) > 2 * MAX_NESTING and _too_deep(text, value):
                 raise ParseError(data=_NESTED)
             return value
     try:
