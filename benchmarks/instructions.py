@@ -30,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from benchmarks import rawclient
+from benchmarks.load import Meter
 from benchmarks.run import markdown_table, number
 from benchmarks.serving import ServerProcess, run_loop
 
@@ -42,12 +43,33 @@ SCENARIOS: dict[str, tuple[str, int, int, int]] = {
     "clients10": ("10 connections, one add() at a time on each", 10, 1, 6000),
     "inflight64": ("64 add() calls in flight on one connection", 1, 64, 20000),
     "batch100": ("batches of 100 add() calls, one at a time (per call)", 1, 0, 20000),
+    "notify": ("notifications pushed to one connection by one call (per notification)", 1, 0, 20000),
 }
 BATCH = 100
 
 
+class _CountingMeter(Meter):
+    """Counting on for exactly the span a scenario of the anchors' client times."""
+
+    def __init__(self, counting: Callable[[bool], None]) -> None:
+        super().__init__()
+        self._counting = counting
+
+    def __enter__(self) -> Meter:
+        self._counting(True)
+        return super().__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        super().__exit__(*exc_info)
+        self._counting(False)
+
+
 async def run_counted(url: str, scenario: str, calls: int, counting: Callable[[bool], None]) -> int:
     """Open and warm up the scenario's connections, then make ``calls`` calls with counting on; return the calls made."""
+    if scenario == "notify":
+        metrics = await rawclient.notification_throughput(url, _CountingMeter(counting), count=calls,
+                                                          max_seconds=3600)
+        return int(metrics["ops"])
     _, connections, window, _ = SCENARIOS[scenario]
     clients = await rawclient.open_many(url, connections)
     try:
