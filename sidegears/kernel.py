@@ -705,7 +705,7 @@ class RPCKernel:
 
     def notify(self, connections: Iterable[Connection], method: str, params: protocol.Params = None) -> None:
         """Send a notification to some clients (``Connection.send_notification`` sends to one); from any thread."""
-        data = protocol.encode_bytes(protocol.notification(method, params))
+        data = protocol.encode_notification_bytes(method, params)
         loop = self.loop
         if loop is None or self._server is None or loop.is_closed():
             self.log.warning("notification not sent: the kernel is not running", method=method)

@@ -60,6 +60,7 @@ __all__ = [
     "as_sent",
     "failure",
     "notification",
+    "encode_notification_bytes",
     "request",
     "encode_reply",
     "MAX_NESTING",
@@ -658,6 +659,19 @@ def notification(method: str, params: Params = None) -> dict[str, Any]:
     if params is not None:
         message["params"] = params
     return message
+
+
+def encode_notification_bytes(method: str, params: Params = None) -> bytes:
+    """``encode_bytes(notification(method, params))``: the same bytes, or the same error.
+
+    With the stdlib codec the envelope is written here and json encodes
+    the params alone: the C encoder's list of parts for the envelope cost
+    as much as a small params' own (1.1 µs against 0.6 for ``{"i": 5}``),
+    and a kernel sends every notification it broadcasts through here.
+    """
+    if CODEC == "stdlib" and type(method) is str and (type(params) is dict or type(params) is list):
+        return f'{{"jsonrpc":"2.0","method":{encode_basestring_ascii(method)},"params":{encode(params)}}}'.encode()
+    return encode_bytes(notification(method, params))
 
 
 def request(msg_id: Any, method: str, params: Params = None) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def report_progress(value: Any) -> None:
     if call is None:
         return
     session, msg_id = call
-    session.report_progress(msg_id, protocol.encode_bytes(protocol.notification("$/progress", {"id": msg_id, "value": value})))
+    session.report_progress(msg_id, protocol.encode_notification_bytes("$/progress", {"id": msg_id, "value": value}))
 
 
 class Sink(Protocol):
@@ -766,7 +766,7 @@ class RPCSession:
             except (asyncio.CancelledError, asyncio.TimeoutError):
                 # Tell the client to stop working on it, as a client tells the kernel.
                 if self.sink.is_open:
-                    self._write(protocol.encode_bytes(protocol.notification("$/cancelRequest", {"id": msg_id})), None)
+                    self._write(protocol.encode_notification_bytes("$/cancelRequest", {"id": msg_id}), None)
                 raise
         finally:
             self._pending.pop(msg_id, None)

@@ -340,6 +340,24 @@ def test_usual_replies_take_the_short_way() -> None:
     assert protocol._scalar_success_text({"id": 1, "result": 1, "jsonrpc": "2.0"}) is None
 
 
+def encoded_or_error(encode: Any) -> Any:
+    try:
+        return encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text | st.sampled_from([Text("m"), 5, None]), python_values | st.sampled_from([(1, 2), Items(a=1), [float("nan")]]))
+def test_notifications_are_written_as_the_full_path_writes_them(method, params) -> None:
+    """encode_notification_bytes gives encode_bytes(notification(...))'s bytes, or its error, with either codec."""
+    for name in CODECS:
+        with codec(name):
+            short = encoded_or_error(lambda: protocol.encode_notification_bytes(method, params))
+            full = encoded_or_error(lambda: protocol.encode_bytes(protocol.notification(method, params)))
+            assert short == full, (name, method, params)
+
+
 def test_refusals_are_the_same() -> None:
     """NaN and Infinity, circular data, objects, keys json refuses, nesting past MAX_NESTING: -32603 alike."""
     loop: list = []
