@@ -230,6 +230,12 @@ class Contract:
             raise invalid(method, _problems("params", params, exc)) from None
         return self._convert_one_by_one(method, args, kwargs)
 
+    def prepare(self) -> None:
+        """Build now the validators of positional params that calls build on first use, one per count of params."""
+        required = sum(1 for p in self._positional if self.signature.parameters[p.name].default is inspect.Parameter.empty)
+        for count in range(max(required, 1), len(self._positional) + 1):
+            self._positional_adapter(count)
+
     def _positional_adapter(self, count: int) -> Any:
         """One validator for ``count`` positional params at once (a tuple type): one call into pydantic per call."""
         adapter = self._by_count.get(count)

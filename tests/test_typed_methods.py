@@ -316,3 +316,44 @@ async def test_rpc_discover_describes_methods_and_declared_messages_and_validate
     assert [p["name"] for p in progress["params"]] == ["done", "total"]
     (confirm,) = document["x-client-methods"]
     assert confirm["params"][0]["schema"] == {"type": "string"} and confirm["result"]["schema"] == {"type": "boolean"}
+
+
+async def test_typed_methods_are_prepared_once_listening_not_on_a_first_call(caplog) -> None:
+    """Their contracts (pydantic imported, validators built: 100 ms and more) are built in a thread at start."""
+    import asyncio
+    import logging
+
+    from sidegears.session import _method_info
+
+    caplog.set_level(logging.DEBUG, logger="sidegears")
+
+    async def scaled(item: Item, factor: float = 2.0) -> float:
+        return item.price * factor
+
+    class Methods:
+        @hookimpl
+        def find_method(self, name):
+            return scaled if name == "scaled" else None
+
+        @hookimpl
+        def list_methods(self):
+            return {"scaled": scaled}
+
+    kernel = RPCKernel(token=False)
+    kernel.register_plugin(Methods(), name="prepared_methods")
+    await kernel.astart("127.0.0.1", 0)
+    try:
+        for _ in range(1000):  # bounded: 10 s
+            prepared = [r.getMessage() for r in caplog.records if "methods prepared" in r.getMessage()]
+            if prepared:
+                break
+            await asyncio.sleep(0.01)
+        assert prepared, "no 'methods prepared' line"
+        # What the first call would otherwise build: the contract, and a validator per count of params.
+        contract = _method_info(scaled).contract
+        assert contract is not None and sorted(contract._by_count) == [1, 2]
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("scaled", [{"name": "a", "price": 1.5}]) == 3.0
+            assert await client.call("scaled", [{"name": "a", "price": 1.5}, 3]) == 4.5
+    finally:
+        await kernel.astop()
