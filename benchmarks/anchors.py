@@ -1,6 +1,6 @@
 """The anchors: the kernel and bare websockets beside Node (rpc-websockets) and picows+uvloop.
 
-    python -m benchmarks.anchors                   # all the servers, 5 rounds: several minutes
+    python -m benchmarks.anchors                   # all five servers, 5 rounds: several minutes
     python -m benchmarks.anchors --quick           # 3 rounds, smaller counts
     python -m benchmarks.anchors --smoke           # tiny counts, one round: checks only that all runs
     python -m benchmarks.anchors --servers baseline,kernel,picows
@@ -17,13 +17,6 @@ to bare websockets, and the client's CPU: a figure taken while the client
 was saturated (over 90 % of one core) is marked ``client-bound``. An anchor whose runtime is missing
 (no ``node`` or no ``benchmarks/node/node_modules``; no picows, uvloop or orjson) is
 skipped, and the report says so.
-
-One more server runs in the ``sequential`` scenario only: the floor
-(``benchmarks/floor_server.py``), blocking sockets and a thread per
-connection, so that a request wakes the thread that answers it with no
-event loop between them. Its p50 is about the least this machine's loopback
-and scheduler allow for a round trip: a latency target below it cannot be
-met here by any server.
 """
 
 from __future__ import annotations
@@ -52,7 +45,7 @@ from benchmarks.run import markdown_table, number
 from benchmarks.serving import REPO_ROOT, ServerProcess, run_loop
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
-ALL_SERVERS = ("baseline", "kernel", "speed", "node", "picows", "floor")
+ALL_SERVERS = ("baseline", "kernel", "speed", "node", "picows")
 DEFAULT_ROUNDS = {"full": 5, "quick": 3, "smoke": 1}
 CLIENT_BOUND = 90.0  # % of one core: above it the client, not the server, may set the figure
 SCALE_CLIENTS = {"full": (1, 10, 100, 500), "quick": (1, 10, 100, 500), "smoke": (1, 10)}
@@ -64,7 +57,7 @@ SCALE_SIZES = {
     "smoke": dict(calls=40, notifications=40, max_seconds=1),
 }
 LABELS = {"baseline": "websockets", "kernel": "kernel", "speed": "kernel [speed]", "node": "node rpc-websockets",
-          "picows": "picows+uvloop", "floor": "floor: blocking sockets"}
+          "picows": "picows+uvloop"}
 
 
 def log(text: str, started: float = time.monotonic()) -> None:
@@ -83,10 +76,6 @@ class ServerSpec:
     module: str
     command: list[str] | None = None
     missing: str | None = None  # the reason it is skipped
-    scenarios: frozenset[str] | None = None  # the only scenarios it runs (None: all, and the scale section)
-
-    def runs(self, scenario: str) -> bool:
-        return self.scenarios is None or scenario in self.scenarios
 
     @property
     def label(self) -> str:
@@ -122,8 +111,6 @@ def server_spec(name: str, node: str = "node") -> ServerSpec:
             return ServerSpec(name, "picows_server", missing=f"{' and '.join(absent)} not installed "
                                                               "(pip install -e '.[bench]')")
         return ServerSpec(name, "picows_server")
-    if name == "floor":  # one call at a time only: see benchmarks/floor_server.py
-        return ServerSpec(name, "floor_server", scenarios=frozenset({"sequential"}))
     raise ValueError(name)
 
 
@@ -203,17 +190,14 @@ async def run_scale_once(spec: ServerSpec, clients: int, mode: str) -> dict[str,
 Results = dict[tuple[str, str], list[dict[str, Any]]]
 
 
-async def interleave(servers: list[ServerProcess], specs: list[ServerSpec], scenarios: list[rawclient.RawScenario],
+async def interleave(servers: list[ServerProcess], names: list[str], scenarios: list[rawclient.RawScenario],
                      mode: str, rounds: int) -> Results:
-    """Every scenario against every server that runs it, ``rounds`` times, the order of the servers rotating."""
+    """Every scenario against every server, ``rounds`` times, the order of the servers rotating."""
     results: Results = defaultdict(list)
     for round_number in range(rounds):
         for scenario in scenarios:
             shift = round_number % len(servers)
-            for server, spec in list(zip(servers, specs))[shift:] + list(zip(servers, specs))[:shift]:
-                if not spec.runs(scenario.name):
-                    continue
-                name = spec.name
+            for server, name in list(zip(servers, names))[shift:] + list(zip(servers, names))[:shift]:
                 metrics = await run_once(server, scenario, mode)
                 results[scenario.name, name].append(metrics)
                 log(f"  round {round_number + 1}/{rounds}  {scenario.name:<11} {server.label:<20} "
@@ -343,19 +327,18 @@ async def report(names: list[str], mode: str, rounds: int, only: set[str] | None
         log(f"anchors: {len(scenarios)} scenarios x {len(running)} servers x {rounds} rounds")
         with contextlib.ExitStack() as stack:
             servers = [stack.enter_context(spec.process()) for spec in running]
-            results = await interleave(servers, running, scenarios, mode, rounds)
+            results = await interleave(servers, names_running, scenarios, mode, rounds)
         lines += ["### Scenarios", "", table(results, scenario_rows(scenarios), names_running), ""]
         failed += failures(results)
         raw["scenarios"] = {f"{key} / {name}": runs for (key, name), runs in results.items()}
-    scaling = [spec for spec in running if spec.scenarios is None]
-    if (only is None or "scale" in only) and scaling:
+    if (only is None or "scale" in only) and running:
         log("anchors: scale, " + ", ".join(map(str, SCALE_CLIENTS[mode])) + " clients, fresh servers")
-        results = await interleave_scale(scaling, mode, rounds)
+        results = await interleave_scale(running, mode, rounds)
         lines += ["### Scale", "",
                   "A fresh server for every count of clients, warmed up by one short connection; "
                   "KiB/connection is the growth of the server's RSS with all connected, divided by "
                   "their number (noisy below 100 clients: RSS grows by pages and arenas).", "",
-                  table(results, scale_rows(mode), [spec.name for spec in scaling]), ""]
+                  table(results, scale_rows(mode), names_running), ""]
         failed += failures(results)
         raw["scale"] = {f"{key} / {name}": runs for (key, name), runs in results.items()}
     return "\n".join(lines), failed, raw

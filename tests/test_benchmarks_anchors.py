@@ -49,18 +49,6 @@ def test_smoke_run_of_every_available_server() -> None:
     assert "Failed runs" not in report
 
 
-def test_floor_server_runs_one_call_at_a_time_only() -> None:
-    result = run_anchors("--smoke", "--servers", "baseline,floor", "--only", "sequential,inflight64,scale")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = result.stdout
-    rows = {line.split("|")[1].strip(): line for line in report.splitlines() if line.startswith("| **")}
-    p50 = next(line for line in report.splitlines() if "p50 ms" in line).split("|")
-    assert float(p50[4]) > 0, p50  # the floor's own p50: it answered add() rightly, or the run would fail
-    assert rows["**inflight64**"].split("|")[4].strip() == "-"  # not run there
-    scale = report.split("### Scale")[1]
-    assert "floor" not in scale and "| websockets |" in scale
-
-
 def test_an_anchor_whose_runtime_is_missing_is_skipped_and_reported() -> None:
     result = run_anchors("--smoke", "--servers", "baseline,node", "--node", "/nonexistent/node",
                          "--only", "batch100")
