@@ -461,8 +461,12 @@ class RPCKernel:
         it needs itself, as before. Methods registered later are prepared on
         their first call.
         """
-        methods = list(self.methods().values())
         log = self.log
+        try:
+            methods = list(self.methods().values())
+        except Exception as exc:  # noqa: BLE001  (a plugin's list_methods failed: calls still find their methods)
+            log.warning("methods not prepared: listing them failed", exc_info=exc)
+            return
 
         def prepare() -> None:
             started = time.perf_counter()

@@ -357,3 +357,32 @@ async def test_typed_methods_are_prepared_once_listening_not_on_a_first_call(cap
             assert await client.call("scaled", [{"name": "a", "price": 1.5}, 3]) == 4.5
     finally:
         await kernel.astop()
+
+
+async def test_a_failing_list_methods_does_not_stop_the_start(caplog) -> None:
+    """Preparing methods lists them (list_methods): a plugin failing there costs the preparation, not the start."""
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="sidegears")
+
+    async def double(x: int) -> int:
+        return 2 * x
+
+    class Broken:
+        @hookimpl
+        def find_method(self, name):
+            return double if name == "double" else None
+
+        @hookimpl
+        def list_methods(self):
+            raise RuntimeError("listing is broken")
+
+    kernel = RPCKernel(token=False)
+    kernel.register_plugin(Broken(), name="broken_listing")
+    await kernel.astart("127.0.0.1", 0)
+    try:
+        assert any("methods not prepared" in r.getMessage() for r in caplog.records)
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("double", [21]) == 42
+    finally:
+        await kernel.astop()
