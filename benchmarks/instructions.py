@@ -4,6 +4,7 @@
     python -m benchmarks.instructions --only clients10 --servers baseline,kernel
     python -m benchmarks.instructions --kernel-option=--noop-plugins --kernel-option=1
     python -m benchmarks.instructions --before /path/to/worktree   # also another checkout's kernel
+    python -m benchmarks.instructions --clients 100,500 --only clients10,clients100,clients500
 
 Each server runs under ``valgrind --tool=callgrind`` (Debian's ``valgrind``)
 with counting off while it starts. For each scenario the raw-socket client
@@ -146,14 +147,20 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--servers", default="baseline,kernel,picows",
                         help="comma-separated, among baseline, kernel, picows (picows is skipped if not installed)")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios: " + ", ".join(SCENARIOS))
+    parser.add_argument("--only", help="comma-separated scenarios (default: all): " + ", ".join(SCENARIOS))
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of calls (the smoke test uses 0.05)")
     parser.add_argument("--kernel-option", action="append", default=[],
                         help="an option for kernel_server, e.g. --kernel-option=--uvloop (repeat for more)")
+    parser.add_argument("--clients", default="", metavar="N,...",
+                        help="also the scenarios clientsN: N connections, one add() at a time on each "
+                             "(does a call's count grow with the connections?)")
     parser.add_argument("--before", type=Path,
                         help="also count the kernel of another checkout (e.g. a git worktree), as 'kernel before'")
     args = parser.parse_args(argv)
-    scenarios = [name for name in args.only.split(",") if name]
+    for count in (int(n) for n in args.clients.split(",") if n):
+        SCENARIOS[f"clients{count}"] = (f"{count} connections, one add() at a time on each", count, 1,
+                                        max(6000, 2 * count))
+    scenarios = [name for name in args.only.split(",") if name] if args.only else list(SCENARIOS)
     servers = [name for name in args.servers.split(",") if name]
     for name in scenarios + servers:
         if name not in SCENARIOS and name not in SERVERS:

@@ -34,3 +34,14 @@ def test_counts_repeat_within_two_percent() -> None:
     first, second = (instructions.count_server("kernel", ["clients10"], 0.2, [])["clients10"] for _ in range(2))
     assert first > 10_000  # a call costs the kernel tens of thousands of instructions: something was counted
     assert abs(first - second) / first < 0.02, (first, second)
+
+
+def test_more_clients_are_scenarios_of_their_own() -> None:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run([sys.executable, "-m", "benchmarks.instructions", "--servers", "kernel", "--clients", "20",
+                             "--only", "clients20", "--scale", "0.05"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| **clients20**"))
+    assert "20 connections, one add() at a time on each" in row
+    assert int(row.split("|")[3].strip().replace(",", "")) > 10_000  # a call was counted
