@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -41,11 +41,17 @@ __all__ = ["running_kernel", "RPCTestClient", "refusal_code", "kernel", "rpc"]
 
 
 @asynccontextmanager
-async def running_kernel(**options: Any) -> AsyncIterator[RPCKernel]:
-    """A kernel serving on 127.0.0.1 with a free port for the duration of the block."""
+async def running_kernel(plugins: Iterable[Any] = (), **options: Any) -> AsyncIterator[RPCKernel]:
+    """A kernel serving on 127.0.0.1 with a free port for the duration of the block.
+
+    ``plugins`` are registered before it starts, so that what it does at
+    start (on_startup, preparing the methods the plugins list) sees them.
+    """
     options.setdefault("token", False)
     close_on_disconnect = options.pop("close_on_disconnect", False)
     kernel = RPCKernel(**options)
+    for plugin in plugins:
+        kernel.register_plugin(plugin)
     await kernel.astart("127.0.0.1", 0, close_on_disconnect=close_on_disconnect)
     try:
         yield kernel

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import decimal
 import enum
 import json
+import logging
 import uuid
 from pathlib import Path
 from typing import Literal, Optional, Union
@@ -19,6 +21,7 @@ from referencing.jsonschema import DRAFT7
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from sidegears import RPCKernel, hookimpl, rpc_method
+from sidegears.session import _method_info
 from sidegears.testing import RPCTestClient, running_kernel
 
 DATA = Path(__file__).parent / "data"
@@ -320,11 +323,6 @@ async def test_rpc_discover_describes_methods_and_declared_messages_and_validate
 
 async def test_typed_methods_are_prepared_once_listening_not_on_a_first_call(caplog) -> None:
     """Their contracts (pydantic imported, validators built: 100 ms and more) are built in a thread at start."""
-    import asyncio
-    import logging
-
-    from sidegears.session import _method_info
-
     caplog.set_level(logging.DEBUG, logger="sidegears")
 
     async def scaled(item: Item, factor: float = 2.0) -> float:
@@ -339,10 +337,7 @@ async def test_typed_methods_are_prepared_once_listening_not_on_a_first_call(cap
         def list_methods(self):
             return {"scaled": scaled}
 
-    kernel = RPCKernel(token=False)
-    kernel.register_plugin(Methods(), name="prepared_methods")
-    await kernel.astart("127.0.0.1", 0)
-    try:
+    async with running_kernel(plugins=[Methods()]) as kernel:
         for _ in range(1000):  # bounded: 10 s
             prepared = [r.getMessage() for r in caplog.records if "methods prepared" in r.getMessage()]
             if prepared:
@@ -355,14 +350,10 @@ async def test_typed_methods_are_prepared_once_listening_not_on_a_first_call(cap
         async with RPCTestClient.connect(kernel.url) as client:
             assert await client.call("scaled", [{"name": "a", "price": 1.5}]) == 3.0
             assert await client.call("scaled", [{"name": "a", "price": 1.5}, 3]) == 4.5
-    finally:
-        await kernel.astop()
 
 
 async def test_a_failing_list_methods_does_not_stop_the_start(caplog) -> None:
     """Preparing methods lists them (list_methods): a plugin failing there costs the preparation, not the start."""
-    import logging
-
     caplog.set_level(logging.DEBUG, logger="sidegears")
 
     async def double(x: int) -> int:
@@ -377,12 +368,7 @@ async def test_a_failing_list_methods_does_not_stop_the_start(caplog) -> None:
         def list_methods(self):
             raise RuntimeError("listing is broken")
 
-    kernel = RPCKernel(token=False)
-    kernel.register_plugin(Broken(), name="broken_listing")
-    await kernel.astart("127.0.0.1", 0)
-    try:
+    async with running_kernel(plugins=[Broken()]) as kernel:
         assert any("methods not prepared" in r.getMessage() for r in caplog.records)
         async with RPCTestClient.connect(kernel.url) as client:
             assert await client.call("double", [21]) == 42
-    finally:
-        await kernel.astop()
