@@ -8,9 +8,9 @@ sent) serves parsed batches of 100 ``add`` calls; each part is timed on its
 own, best of the repeats: the ``json`` decode, the validation into
 ``Request`` objects, the call as the session makes it while no plugin
 observes calls (``RPCSession._call_inline``, in a context of its own), the
-same call through the ``dispatch`` coroutine (the path with observers), the
-call of the method alone with its reply dict (the floor), and the ``json``
-encode of the replies. The stdlib codec (``protocol.use_codec("stdlib")``).
+same call with one plugin observing every call (``before_dispatch`` and
+``after_dispatch``, returning None), the call of the method alone with its
+reply dict (the floor), and the ``json`` encode of the replies. The stdlib codec (``protocol.use_codec("stdlib")``).
 """
 
 from __future__ import annotations
@@ -65,33 +65,45 @@ class AddMethod:
         return add if name == "bench.add" else None
 
 
+class Observer:
+    """Observes every call and returns nothing, as a tracing or counting plugin would."""
+
+    @hookimpl
+    def before_dispatch(self, message: Any) -> None:
+        return None
+
+    @hookimpl
+    def after_dispatch(self, message: Any, error: Any) -> None:
+        return None
+
+
+def _session(*plugins: Any) -> RPCSession:
+    kernel = RPCKernel(token=False, load_entry_points=False)
+    for plugin in (AddMethod(), *plugins):
+        kernel.register_plugin(plugin)
+    sink = DroppingSink()
+    return RPCSession(kernel, Connection(kernel, sink), sink)  # type: ignore[arg-type]
+
+
 def parts() -> list[tuple[str, Callable[[], Any]]]:
     """(name, a function serving or handling one batch of SIZE members)."""
-    kernel = RPCKernel(token=False, load_entry_points=False)
-    kernel.register_plugin(AddMethod())
-    sink = DroppingSink()
-    session = RPCSession(kernel, Connection(kernel, sink), sink)  # type: ignore[arg-type]
+    session = _session()
+    observed = _session(Observer())
     text = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "bench.add", "params": [i, 2]} for i in range(SIZE)])
     decoded = json.loads(text)
     items = [item for item in protocol.parse_value(decoded, SIZE).items if isinstance(item, Request)]
     assert len(items) == SIZE
     replies = [protocol.success(i, i + 2) for i in range(SIZE)]
 
-    call_inline = session._call_inline  # noqa: SLF001  (this benchmark's subject: the session's own path)
+    def inline(session: RPCSession) -> Callable[[], None]:
+        call_inline = session._call_inline  # noqa: SLF001  (this benchmark's subject: the session's own path)
 
-    def inline() -> None:
-        found: dict[str, Any] = {}
-        for item in items:
-            contextvars.copy_context().run(call_inline, item, found)
+        def serve() -> None:
+            found: dict[str, Any] = {}
+            for item in items:
+                contextvars.copy_context().run(call_inline, item, found)
 
-    def through_dispatch() -> None:
-        found: dict[str, Any] = {}
-        for item in items:
-            coroutine = session.dispatch(item, found)
-            try:
-                contextvars.copy_context().run(coroutine.send, None)
-            except StopIteration:
-                pass
+        return serve
 
     def floor() -> None:
         for item in items:
@@ -104,8 +116,8 @@ def parts() -> list[tuple[str, Callable[[], Any]]]:
     return [
         ("json decode of the batch", lambda: protocol.decode(text)),
         ("validating the members into Requests", lambda: protocol.parse_value(decoded, SIZE)),
-        ("the call, inline (no observer)", inline),
-        ("the call through the dispatch coroutine", through_dispatch),
+        ("the call, inline (no observer)", inline(session)),
+        ("the call with one plugin observing it (before_dispatch, after_dispatch)", inline(observed)),
         ("the method's coroutine and the reply dict alone (floor)", floor),
         ("json encode of the replies", lambda: protocol.encode_reply_bytes(replies)),
     ]

@@ -14,11 +14,11 @@ added. :func:`_start` runs a coroutine until it finishes or first waits; one
 that waits is finished by :func:`_resume` in the same task that started it,
 because a coroutine must never change task midway (``asyncio.timeout()``,
 ``TaskGroup`` and ``current_task()`` rely on it). So when a call waits, the
-task that read it keeps it, and reading goes on in a new task. While no
-plugin observes every call (``before_dispatch``, ``on_notify``,
-``after_dispatch``), a call is not even wrapped in the :meth:`RPCSession.dispatch`
-coroutine: :meth:`RPCSession._call_inline` calls and steps the method from a
-plain function, with the same answers.
+task that read it keeps it, and reading goes on in a new task. A call is
+not even wrapped in a coroutine of its own: :meth:`RPCSession._call_inline`
+calls the observers (``before_dispatch``, ``on_notify``, ``after_dispatch``)
+and steps the method from a plain function, and a coroutine takes over only
+for what has to be awaited.
 
 The call lifecycle follows the Language Server Protocol's conventions: a
 client cancels a call with the notification ``$/cancelRequest`` (``{"id":
@@ -180,6 +180,22 @@ def _start(coro: Any, context: contextvars.Context) -> tuple[bool, Any]:
         return True, stop.value
 
 
+def _step(coro: Any) -> tuple[bool, Any]:
+    """Run ``coro`` in the current context until it returns or first waits: (True, its result) or (False, (coro, what it waits on))."""
+    try:
+        return False, (coro, coro.send(None))
+    except StopIteration as stop:
+        return True, stop.value
+
+
+async def _finish_step(step: tuple[bool, Any]) -> Any:
+    """The result of what :func:`_step` (or a function returning as it does) began, awaiting the rest if it waits."""
+    done, value = step
+    if done:
+        return value
+    return await _resume(value[0], None, value[1])
+
+
 @types.coroutine
 def _resume(coro: Any, context: contextvars.Context | None, waiting_on: Any) -> Any:
     """Finish, in the current task, a coroutine that :func:`_start` ran until its first wait.
@@ -267,6 +283,9 @@ def prepare_method(func: Callable[..., Any]) -> bool:
 
 #: Unknown method names logged per connection at most; a client making up names cannot flood the log.
 MAX_UNKNOWN_LOGGED = 100
+
+#: What _call_inline found before it asked the call observers: the name, its method and MethodInfo (or None), the start time.
+_Asked = tuple[str, Any, Any, float]
 
 #: What _resume needs to finish a message that had to wait, and the request's id (None: not one request).
 _Waiting = tuple[Any, contextvars.Context, Any, Any]
@@ -524,7 +543,7 @@ class RPCSession:
                     self._protocol_notification(item)
                     return None
                 context = contextvars.copy_context()  # each message gets its own context, as a task of its own would
-                done, value = self._start_call(item, None, context)
+                done, value = context.run(self._call_inline, item, None)
                 if not done:
                     coro = self._send_when_answered(value[0], value[1], started)
                     call_id = None if item.id is NO_ID else item.id
@@ -657,7 +676,7 @@ class RPCSession:
         return task
 
     async def _send_when_answered(self, finishing: Any, waiting_on: Any, started: float) -> None:
-        """Send the reply of a call that had to wait, once ``finishing`` (see :meth:`_start_call`) has it."""
+        """Send the reply of a call that had to wait, once ``finishing`` (see :meth:`_call_inline`) has it."""
         reply = await _resume(finishing, None, waiting_on)
         if reply is not None:
             data = self._encode_reply(reply)
@@ -696,21 +715,17 @@ class RPCSession:
             self.kernel.log.error("serving a batch failed", connection=self.connection.id, exc_info=exc)
 
     async def _serve_members(self, items: list[Any], first: int, replies: list[Any], found: dict[str, Any]) -> None:
-        """Serve ``items[first:]`` inline, in order, into ``replies`` (``found``: see :meth:`dispatch`).
+        """Serve ``items[first:]`` inline, in order, into ``replies`` (``found``: see :meth:`_call_inline`).
 
         Members run concurrently all the same: when one has to wait, the rest
         go on in a new task while this one finishes it.
         """
-        pm = self.kernel.plugin_manager
         call_inline = self._call_inline
         for i in range(first, len(items)):
             item = items[i]
             if type(item) is Request:
                 context = contextvars.copy_context()
-                if pm.call_observers:
-                    done, value = self._start_call(item, found, context)
-                else:  # what _start_call does then, without a call of it per member
-                    done, value = context.run(call_inline, item, found)
+                done, value = context.run(call_inline, item, found)
                 if done:
                     replies[i] = value
                     continue
@@ -805,90 +820,34 @@ class RPCSession:
     async def dispatch(self, request: Request, _found: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Serve one request or notification; return its reply (None for a notification).
 
-        ``_found`` (for batches) keeps what ``find_method`` gave for each
-        name, so a batch looks each method name up once. This is the path
-        with the call observers (``before_dispatch``, ``on_notify``,
-        ``after_dispatch``); :meth:`_start_call` takes a shorter one,
-        :meth:`_call_inline`, while none is implemented, with the same
-        answers (``on_method_error`` is called on both, by :meth:`_error_of`).
+        :meth:`_call_inline` as a coroutine, for callers that await a call
+        (``_found``: see there).
         """
-        kernel = self.kernel
-        connection = self.connection
-        pm = kernel.plugin_manager
-        implemented = pm.call_observers
-        started = time.perf_counter()
-        result: Any = None
-        error: RPCError | None = None
-        msg_id = request.id
-        if msg_id is not NO_ID:
-            _current_call.set((self, msg_id))
-        try:
-            name = request.method
-            method = self._find(name, _found)
-            if method is not None:
-                info = _method_info(method)
-                if info.contract is not None:  # converted before before_dispatch, which sees what the method will get
-                    request.params = info.contract.convert(name, request.params, info.fits)
-            # A hook's results leave out None: an observer that returns nothing is not awaited for.
-            answered = None
-            if implemented and "before_dispatch" in implemented:
-                answers = pm.fast_caller("before_dispatch")(kernel=kernel, connection=connection, message=request)
-                if answers:
-                    answered = await first_answer(answers)
-            if answered is not None:
-                result = answered
-            else:
-                if msg_id is NO_ID and implemented and "on_notify" in implemented:
-                    results = pm.fast_caller("on_notify")(kernel=kernel, connection=connection, message=request)
-                    if results:
-                        await settle(results)
-                if request.method != name:  # before_dispatch renamed it
-                    method = self._find(request.method, _found)
-                    renamed = None if method is None else _method_info(method)
-                    if renamed is not None and renamed.contract is not None:
-                        request.params = renamed.contract.convert(request.method, request.params, renamed.fits)
-                if method is None:
-                    self._unknown(request)
-                    return None
-                result = await self._invoke(method, request)  # the method's coroutine, for an async one
-        except BaseException as exc:
-            error = self._error_of(request, exc)
-        if implemented and "after_dispatch" in implemented:
-            try:
-                results = pm.fast_caller("after_dispatch")(
-                    kernel=kernel,
-                    connection=connection,
-                    message=request,
-                    result=result,
-                    error=error,
-                    duration=time.perf_counter() - started,
-                )
-                if results:
-                    await settle(results)
-            except Exception as hook_exc:  # an observer must not cost the client its reply
-                kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
-        return self._reply(request, result, error)
+        done, value = self._call_inline(request, _found)
+        if done:
+            return value  # type: ignore[no-any-return]
+        return await _resume(value[0], None, value[1])  # type: ignore[no-any-return]
 
-    def _start_call(self, request: Request, found: dict[str, Any] | None, context: contextvars.Context) -> tuple[bool, Any]:
-        """Serve ``request`` in ``context`` until it is answered or first waits.
+    def _call_inline(
+        self, request: Request, found: dict[str, Any] | None, asked: _Asked | None = None
+    ) -> tuple[bool, Any]:
+        """Serve ``request`` until it is answered or first waits; run in the call's own context.
 
         Returns (True, its reply, None for a notification) or (False, (the
         coroutine that finishes it and returns the reply, what it waits on)).
-        While no call observer is implemented (none but ``on_notify``, for
-        a request), the method is called and stepped by
-        :meth:`_call_inline`, a plain function, without a :meth:`dispatch`
-        coroutine around it: the same lookups, checks, context and answers,
-        at about two thirds of the cost (``benchmarks/batch_cost.py``).
-        """
-        observers = self.kernel.plugin_manager.call_observers
-        if observers and (request.id is NO_ID or "before_dispatch" in observers or "after_dispatch" in observers):
-            coro = self.dispatch(request, found)  # on_notify alone observes notifications only
-            done, value = _start(coro, context)
-            return (True, value) if done else (False, (coro, value))
-        return context.run(self._call_inline, request, found)
+        ``found`` (for batches) keeps what ``find_method`` gave for each name,
+        so that a batch looks each method name up once.
 
-    def _call_inline(self, request: Request, found: dict[str, Any] | None) -> tuple[bool, Any]:
-        """:meth:`_start_call` with no observer to ask, run in the call's context.
+        A plain function, not a coroutine: most calls finish without waiting,
+        and a coroutine around each (its frame, its first step, its
+        StopIteration) was a third of a batch member's cost
+        (``benchmarks/batch_cost.py``). The call observers (``before_dispatch``,
+        ``on_notify``, ``after_dispatch``) are called here too: only when one
+        returns something (an answer, an awaitable) does the call go on in
+        :meth:`_observed`, a coroutine, which then comes back here with
+        ``asked`` (what was found before the observers were asked) to call
+        the method. An observer that returns None costs its hook call and
+        nothing more.
 
         :meth:`_find`, :meth:`_invoke` and :meth:`_reply` are written out
         here for the common case (a known ``async def`` method whose params
@@ -896,18 +855,45 @@ class RPCSession:
         anything else goes through them.
         """
         msg_id = request.id
-        if msg_id is not NO_ID:
-            _current_call.set((self, msg_id))
-        try:
-            method = None if found is None else found.get(request.method)
-            if method is None:
-                method = self._find(request.method, found)
+        if asked is not None:
+            name, method, info, started = asked
+        else:
+            if msg_id is not NO_ID:
+                _current_call.set((self, msg_id))
+            name = request.method
+            started = 0.0
+            try:
+                method = None if found is None else found.get(name)
                 if method is None:
-                    self._unknown(request)  # raises MethodNotFound for a request
-                    return True, None
-            info = _method_info(method)
-            if info.contract is not None:
-                request.params = info.contract.convert(request.method, request.params, info.fits)
+                    method = self._find(name, found)
+                info = None if method is None else _method_info(method)
+                if info is not None and info.contract is not None:
+                    # Converted before before_dispatch, which sees what the method will get.
+                    request.params = info.contract.convert(name, request.params, info.fits)
+                observers = self.kernel.plugin_manager.call_observers
+                if observers:
+                    started = time.perf_counter()  # after_dispatch's duration counts from here
+                    # A hook's results leave out None: an observer that returns nothing is not waited for.
+                    kernel, connection, pm = self.kernel, self.connection, self.kernel.plugin_manager
+                    if "before_dispatch" in observers:
+                        answers = pm.fast_caller("before_dispatch")(kernel=kernel, connection=connection, message=request)
+                        if answers:
+                            return _step(self._observed(request, found, (name, method, info, started), answers, None))
+                    if msg_id is NO_ID and "on_notify" in observers:
+                        notified = pm.fast_caller("on_notify")(kernel=kernel, connection=connection, message=request)
+                        if notified:
+                            return _step(self._observed(request, found, (name, method, info, started), [], notified))
+            except BaseException as exc:
+                return self._answered(request, None, self._error_of(request, exc), started)
+        try:
+            if request.method != name:  # before_dispatch renamed it
+                method = self._find(request.method, found)
+                info = None if method is None else _method_info(method)
+                if info is not None and info.contract is not None:
+                    request.params = info.contract.convert(request.method, request.params, info.fits)
+            if method is None or info is None:
+                self._unknown(request)  # raises MethodNotFound for a request
+                return True, None
             params = request.params
             if info.is_async and type(params) is list and info.min_args <= len(params) <= info.max_args:
                 awaitable = method(*params)
@@ -917,33 +903,90 @@ class RPCSession:
                 try:
                     waiting_on = awaitable.send(None)
                 except StopIteration as stop:
-                    if msg_id is NO_ID:
-                        return True, None
-                    if self._progress:
-                        self._end_progress(msg_id)
+                    if started or msg_id is NO_ID or self._progress:
+                        return self._answered(request, stop.value, None, started)
                     return True, {"jsonrpc": "2.0", "result": stop.value, "id": msg_id}  # protocol.success()
             else:
                 # Not a native coroutine (a function marked with Python 3.12's
                 # inspect.markcoroutinefunction may return any awaitable): awaited as dispatch would.
                 waiting_on = _NOTHING
         except BaseException as exc:
-            return True, self._reply(request, None, self._error_of(request, exc))
-        finish = self._finish(request, awaitable, waiting_on)
-        try:
-            return False, (finish, finish.send(None))  # with waiting_on, its first step yields it back
-        except StopIteration as stop:
-            return True, stop.value
+            return self._answered(request, None, self._error_of(request, exc), started)
+        return _step(self._finish(request, awaitable, waiting_on, started))
 
-    async def _finish(self, request: Request, awaitable: Any, waiting_on: Any) -> dict[str, Any] | None:
-        """Finish a call :meth:`_start_call` began, which waits on ``waiting_on`` (_NOTHING: not begun); return its reply."""
+    async def _observed(
+        self,
+        request: Request,
+        found: dict[str, Any] | None,
+        asked: _Asked,
+        answers: list[Any],
+        notified: list[Any] | None,
+    ) -> dict[str, Any] | None:
+        """Go on with a call whose observers returned something: ``answers`` of ``before_dispatch``, else ``notified``.
+
+        ``before_dispatch``'s first answer (awaited, if need be) is the
+        result, and the method is not called; with none, ``on_notify`` (for
+        a notification, unless ``notified`` holds its results already) is
+        awaited, and the method is called by :meth:`_call_inline`.
+        """
+        started = asked[3]
+        try:
+            answered = await first_answer(answers) if answers else None
+            if answered is None:
+                pm = self.kernel.plugin_manager
+                if notified is None and request.id is NO_ID and "on_notify" in pm.call_observers:
+                    notified = pm.fast_caller("on_notify")(kernel=self.kernel, connection=self.connection, message=request)
+                if notified:
+                    await settle(notified)
+        except BaseException as exc:
+            return await _finish_step(self._answered(request, None, self._error_of(request, exc), started))
+        if answered is not None:
+            return await _finish_step(self._answered(request, answered, None, started))
+        return await _finish_step(self._call_inline(request, found, asked))
+
+    async def _finish(self, request: Request, awaitable: Any, waiting_on: Any, started: float) -> dict[str, Any] | None:
+        """Finish a call :meth:`_call_inline` began, which waits on ``waiting_on`` (_NOTHING: not begun); return its reply."""
         try:
             if waiting_on is _NOTHING:
                 result = await awaitable
             else:
                 result = await _resume(awaitable, None, waiting_on)
         except BaseException as exc:
-            return self._reply(request, None, self._error_of(request, exc))
-        return self._reply(request, result, None)
+            return await _finish_step(self._answered(request, None, self._error_of(request, exc), started))
+        return await _finish_step(self._answered(request, result, None, started))
+
+    def _answered(self, request: Request, result: Any, error: RPCError | None, started: float) -> tuple[bool, Any]:
+        """The call ended with ``result`` or ``error``: tell ``after_dispatch``, then (True, the reply), as :meth:`_call_inline` returns.
+
+        (False, ...) when ``after_dispatch`` returned something to await
+        first. A failing observer is logged, and the client gets its reply.
+        """
+        if "after_dispatch" in self.kernel.plugin_manager.call_observers:
+            try:
+                results = self.kernel.plugin_manager.fast_caller("after_dispatch")(
+                    kernel=self.kernel,
+                    connection=self.connection,
+                    message=request,
+                    result=result,
+                    error=error,
+                    duration=time.perf_counter() - started if started else 0.0,
+                )
+            except Exception as hook_exc:  # an observer must not cost the client its reply
+                self.kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
+            else:
+                if results:
+                    return _step(self._settled_reply(results, request, result, error))
+        return True, self._reply(request, result, error)
+
+    async def _settled_reply(
+        self, results: list[Any], request: Request, result: Any, error: RPCError | None
+    ) -> dict[str, Any] | None:
+        """The reply, once ``after_dispatch``'s awaitable results are awaited."""
+        try:
+            await settle(results)
+        except Exception as hook_exc:  # an observer must not cost the client its reply
+            self.kernel.log.error("after_dispatch hook failed", method=request.method, exc_info=hook_exc)
+        return self._reply(request, result, error)
 
     def _error_of(self, request: Request, exc: BaseException) -> RPCError:
         """The error a call's exception answers with (logged, and given to ``on_method_error``, if a bug)."""

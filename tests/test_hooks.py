@@ -183,24 +183,79 @@ async def test_after_dispatch_sees_results_and_errors() -> None:
     ]
 
 
+@rpc_method(name="hooks.nap")
+async def nap(seconds):
+    await asyncio.sleep(seconds)
+    return "rested"
+
+
+class WaitingObservers:
+    """Observers that await before they record: the kernel must wait for them, and for the method that waits."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    @hookimpl
+    async def on_notify(self, message):
+        await asyncio.sleep(0.01)
+        self.events.append(("on_notify", message.method))
+
+    @hookimpl
+    async def after_dispatch(self, message, result, duration):
+        await asyncio.sleep(0.01)
+        self.events.append(("after_dispatch", message.method, result, duration))
+
+
+async def test_observers_that_wait_are_awaited_before_the_reply() -> None:
+    """An async after_dispatch has finished when the reply arrives, also for a method that waited; on_notify is awaited."""
+    observers = WaitingObservers()
+    async with running_kernel(plugins=[observers]) as kernel:
+        async with RPCTestClient.connect(kernel.url) as client:
+            assert await client.call("hooks.add", [2, 3]) == 5
+            assert [event[:3] for event in observers.events] == [("after_dispatch", "hooks.add", 5)]
+            assert await client.call("hooks.nap", [0.05]) == "rested"
+            (_, method, result, duration) = observers.events[-1]
+            assert (method, result) == ("hooks.nap", "rested") and duration >= 0.05
+            await client.notify("hooks.add", [1, 1])
+            for _ in range(200):
+                if ("on_notify", "hooks.add") in observers.events and len(observers.events) == 4:
+                    break
+                await asyncio.sleep(0.01)
+    assert observers.events[2:] == [("on_notify", "hooks.add"), ("after_dispatch", "hooks.add", 2, observers.events[3][3])]
+
+
+def gate(message):
+    """Rename old.add, answer cached, reject secret, let the rest pass."""
+    if message.method == "old.add":
+        message.method = "hooks.add"
+    elif message.method == "cached":
+        return {"from": "cache"}
+    elif message.method == "secret":
+        raise RPCError(-32099, "forbidden here")
+    return None
+
+
 class Gatekeeper:
-    """before_dispatch: renames, answers, rejects; async on purpose."""
+    """before_dispatch: renames, answers, rejects; async on purpose (the call goes on in a coroutine)."""
 
     @hookimpl
     async def before_dispatch(self, message):
-        if message.method == "old.add":
-            message.method = "hooks.add"
-        elif message.method == "cached":
-            return {"from": "cache"}
-        elif message.method == "secret":
-            raise RPCError(-32099, "forbidden here")
-        return None
+        return gate(message)
 
 
-async def test_before_dispatch_alters_answers_and_rejects() -> None:
-    """before_dispatch can rename a call, answer it itself, or reject it with an RPCError."""
+class SyncGatekeeper:
+    """The same without awaiting: the inline path's own answers."""
+
+    @hookimpl
+    def before_dispatch(self, message):
+        return gate(message)
+
+
+@pytest.mark.parametrize("gatekeeper", [Gatekeeper, SyncGatekeeper])
+async def test_before_dispatch_alters_answers_and_rejects(gatekeeper) -> None:
+    """before_dispatch, async or not, can rename a call, answer it itself, or reject it with an RPCError."""
     async with running_kernel() as kernel:
-        kernel.register_plugin(Gatekeeper())
+        kernel.register_plugin(gatekeeper())
         async with RPCTestClient.connect(kernel.url) as client:
             assert await client.call("old.add", [2, 2]) == 4
             assert await client.call("cached") == {"from": "cache"}

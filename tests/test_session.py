@@ -202,7 +202,7 @@ async def test_every_request_with_an_id_gets_exactly_one_reply(batch) -> None:
 
 
 class AfterDispatchObserver:
-    """Implements a per-call hook, so that the session serves calls through ``dispatch``."""
+    """Observes every call and returns nothing: the session's observer branches run, and must change no reply."""
 
     @hookimpl
     def after_dispatch(self, kernel, connection, message, result, error, duration):
@@ -226,8 +226,8 @@ async def replies_of(text: str, observed: bool) -> list[Any]:
 @given(batch=st.lists(members | st.builds(lambda m, name: {**m, "method": name}, members, any_methods),
                       min_size=1, max_size=6),
        single=st.booleans())
-async def test_inline_path_answers_as_dispatch_does(batch, single) -> None:
-    """With no call observer a call skips dispatch's coroutine: its replies are those dispatch gives, bit for bit."""
+async def test_an_observer_that_returns_nothing_changes_no_reply(batch, single) -> None:
+    """Calls observed by a hook that returns None get the replies unobserved calls get, bit for bit."""
     text = json.dumps(batch[0] if single else batch)
     inline = await replies_of(text, observed=False)
     dispatched = await replies_of(text, observed=True)
