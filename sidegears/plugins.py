@@ -32,7 +32,6 @@ import inspect
 import os
 from collections.abc import Iterable
 from importlib.metadata import entry_points
-from operator import itemgetter
 from typing import Any, Callable
 
 import pluggy
@@ -77,15 +76,40 @@ def blocked_from_env() -> set[str]:
 _CALL_OBSERVERS = frozenset({"before_dispatch", "on_notify", "after_dispatch"})
 
 
-def _keyword_call(function: Callable[..., Any], argnames: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
-    """``function`` called with the arguments it names, picked from a hook call's keywords (as pluggy passes them)."""
-    if len(argnames) > 1:
-        pick = itemgetter(*argnames)
-        return lambda kwargs: function(*pick(kwargs))
-    if argnames:
-        pick_one = itemgetter(argnames[0])
-        return lambda kwargs: function(pick_one(kwargs))
-    return lambda kwargs: function()
+def _compiled_caller(
+    name: str, spec_args: tuple[str, ...], impls: list[Any], firstresult: bool
+) -> Callable[..., Any]:
+    """A caller of hook ``name``'s ``impls`` (pluggy's order) that returns what pluggy's would.
+
+    It is Python source made for this set of implementations, as
+    ``dataclasses`` and ``namedtuple`` make theirs: the hook's arguments,
+    passed by keyword, bind to parameters of the same names, and each
+    implementation is called with the ones it names, positionally, as
+    pluggy calls it. No dict of arguments is built or read per call:
+    that, not the implementation, was most of a hook call's cost
+    (``benchmarks/hook_cost.py``). The names are Python identifiers
+    (the spec's parameters, and pluggy checks an implementation's against
+    them), so the source holds nothing but them.
+    """
+    namespace: dict[str, Any] = {}
+    lines = [f"def {name}({', '.join(spec_args)}):"]
+    if not firstresult:
+        lines.append("    _results = []")
+    for i, impl in enumerate(impls):
+        if not set(impl.argnames) <= set(spec_args):
+            raise ValueError(f"{impl.plugin_name}: {name} takes {impl.argnames}, not among {spec_args}")
+        namespace[f"_impl{i}"] = impl.function
+        call = f"_impl{i}({', '.join(impl.argnames)})"
+        if firstresult and len(impls) == 1:
+            lines.append(f"    return {call}")  # its answer is the hook's, None included
+            break
+        lines.append(f"    _result = {call}")
+        lines.append("    if _result is not None:")
+        lines.append("        return _result" if firstresult else "        _results.append(_result)")
+    else:
+        lines.append("    return None" if firstresult else "    return _results")
+    exec("\n".join(lines), namespace)  # noqa: S102  (identifiers only, see above)
+    return namespace[name]  # type: ignore[no-any-return]
 
 
 class PluginManager(pluggy.PluginManager):
@@ -148,10 +172,12 @@ class PluginManager(pluggy.PluginManager):
         on, it calls the implementations itself, in pluggy's order, and
         returns what pluggy would: for a ``firstresult`` hook the first
         result that is not None, else the list of results that are not None
-        (an exception propagates, as in pluggy). That is a fraction of the
-        cost: pluggy checks the call's arguments and copies its list of
-        implementations on every call (about 1 µs each, measured in
-        ``benchmarks/hook_cost.py``). Otherwise it is pluggy's own caller.
+        (an exception propagates, as in pluggy), through a function made
+        for these implementations (:func:`_compiled_caller`). That is a
+        fraction of the cost: pluggy checks the call's arguments and copies
+        its list of implementations on every call (about 1 µs each,
+        measured in ``benchmarks/hook_cost.py``). Otherwise it is pluggy's
+        own caller.
         Rebuilt after every change of plugins or monitoring.
         """
         caller = self._fast_callers.get(name)
@@ -161,33 +187,14 @@ class PluginManager(pluggy.PluginManager):
 
     def _make_fast_caller(self, name: str) -> Callable[..., Any]:
         hook_caller = getattr(self.hook, name)
-        spec = getattr(getattr(hookspecs, name, None), f"{hookspecs.PROJECT_NAME}_spec", {})
+        spec_function = getattr(hookspecs, name, None)
+        spec = getattr(spec_function, f"{hookspecs.PROJECT_NAME}_spec", None)
         impls = list(reversed(hook_caller.get_hookimpls()))  # pluggy's calling order
-        if self._monitors or any(impl.wrapper or impl.hookwrapper for impl in impls):
+        wrapped = any(impl.wrapper or impl.hookwrapper for impl in impls)
+        if spec_function is None or spec is None or self._monitors or wrapped:
             return hook_caller  # type: ignore[no-any-return]
-        calls = tuple(_keyword_call(impl.function, impl.argnames) for impl in impls)
-        if len(calls) == 1 and spec.get("firstresult"):
-            # One implementation (find_method: the bundled registry's): its
-            # answer is the hook's, None included, with no loop around it.
-            only = calls[0]
-            return lambda **kwargs: only(kwargs)
-
-        def call_first(**kwargs: Any) -> Any:
-            for call in calls:
-                result = call(kwargs)
-                if result is not None:
-                    return result
-            return None
-
-        def call_all(**kwargs: Any) -> list[Any]:
-            results = []
-            for call in calls:
-                result = call(kwargs)
-                if result is not None:
-                    results.append(result)
-            return results
-
-        return call_first if spec.get("firstresult") else call_all
+        spec_args = tuple(inspect.signature(spec_function).parameters)
+        return _compiled_caller(name, spec_args, impls, bool(spec.get("firstresult")))
 
     def register_while(self, enabled: bool, name: str, make: Callable[[], Any]) -> bool:
         """Have ``make()`` registered as ``name`` while ``enabled``, else not; return whether that changed.

@@ -748,7 +748,7 @@ def test_fast_callers_answer_as_pluggy_does() -> None:
                 return answer if name == "x" else None
 
             @hookimpl(**opts)
-            def log_message(self, direction, message):
+            def log_message(self, message, direction):  # not the spec's order: arguments go by name
                 calls.append(f"{answer}:{direction}")
                 return answer if message == "x" else None
 
