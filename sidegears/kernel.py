@@ -743,17 +743,25 @@ class RPCKernel:
             self.log.warning("notification not sent: the kernel is not running", method=method)
             return
         if _on_loop(loop):
-            self._send_to(connections, data)
+            self._send_to(connections, data, method, params)
         else:
             try:
                 loop.call_soon_threadsafe(self._send_to, connections, data)
             except RuntimeError:  # the loop closed meanwhile
                 self.log.warning("notification not sent: the kernel stopped", method=method)
 
-    def _send_to(self, connections: Iterable[Connection], data: bytes) -> None:
-        """Write a message to connections without waiting (broadcast), dropping clients that do not read."""
+    def _send_to(
+        self, connections: Iterable[Connection], data: bytes, method: str | None = None, params: Any = None
+    ) -> None:
+        """Write a message to connections without waiting (broadcast), dropping clients that do not read.
+
+        ``method`` and ``params``: what ``data`` encodes, logged as they are now
+        when plain JSON; None (from another thread, where the caller could
+        have changed params since): the log decodes ``data``.
+        """
         if "log_message" in self.plugin_manager.implemented:
-            log_message(self, None, "out", data, None)
+            sent = protocol.NOT_JSON if method is None else protocol.sent_notification(method, params)
+            log_message(self, None, "out", data, None, sent)
         limit = self.limits.max_send_buffer
         behind: list[WebSocketTransport] = []
         for connection in list(connections):

@@ -32,6 +32,7 @@ import json
 import math
 import operator
 import os
+import re
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
@@ -61,6 +62,7 @@ __all__ = [
     "failure",
     "notification",
     "encode_notification_bytes",
+    "sent_notification",
     "request",
     "encode_reply",
     "MAX_NESTING",
@@ -624,9 +626,10 @@ def as_sent(reply: Any) -> Any:
     """``reply`` itself when its encoding decodes back to it unchanged, else :data:`NOT_JSON`.
 
     True of a success whose id is an int or a str and whose result is
-    null, a bool, an int, a str or a finite float, exactly of those types
-    (a subclass may encode differently, a non-finite float is replaced by
-    -32603), and of a batch (a list) of such replies only. What the
+    JSON made of dicts with str keys, lists, str, ints, bools, None and
+    finite floats, all of exactly those types (a subclass may encode
+    differently, a tuple decodes as a list, a non-finite float is replaced
+    by -32603), and of a batch (a list) of such replies only. What the
     ``log_message`` hook gets for a reply is the JSON as sent: for these
     replies the object already is that, with no decoding.
     """
@@ -640,12 +643,80 @@ def as_sent(reply: Any) -> Any:
 
 def _as_sent_one(reply: Any) -> Any:
     if type(reply) is dict and len(reply) == 3 and "result" in reply:
+        msg_id = reply["id"]
+        if not (type(msg_id) is int or type(msg_id) is str and _plain_str(msg_id)):
+            return NOT_JSON
         result = reply["result"]
         kind = type(result)
-        if (kind is int or kind is str or result is None or kind is bool
-                or kind is float and math.isfinite(result)) and type(reply["id"]) in (int, str):
+        if (kind is str and _plain_str(result) or result is None or kind is bool
+                or kind is int and result.bit_length() <= _PLAIN_INT_BITS or kind is float and math.isfinite(result)):
+            return reply
+        if (kind is dict or kind is list) and _is_plain(result):
             return reply
     return NOT_JSON
+
+
+def sent_notification(method: str, params: Params = None) -> Any:
+    """``notification(method, params)`` when ``encode_notification_bytes`` of them decodes back to it, else :data:`NOT_JSON`.
+
+    What the ``log_message`` hook gets for a notification the kernel
+    sends, with no decoding, as :func:`as_sent` for a reply.
+    """
+    if type(method) is str and _plain_str(method) and (params is None or (type(params) is dict or type(params) is list) and _is_plain(params)):
+        return notification(method, params)
+    return NOT_JSON
+
+
+#: Values :func:`_is_plain` looks at, at most: past that, json's C decoder
+#: of the text sent is the quicker way to the JSON as sent.
+_PLAIN_LIMIT = 64
+#: Ints of up to this many bits encode under any ``sys.set_int_max_str_digits``
+#: limit (640 digits at the least); a longer one may be refused, and is left to decoding.
+_PLAIN_INT_BITS = 2000
+
+
+def _plain_str(text: str) -> bool:
+    """True unless ``text`` holds a surrogate: escaped, a high one then a low one decode as one character."""
+    return text.isascii() or _SURROGATE.search(text) is None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _is_plain(value: Any) -> bool:
+    """True when ``value`` encodes as JSON that decodes back to it, exactly (see :func:`as_sent`), in at most _PLAIN_LIMIT values."""
+    todo = [value]
+    left = _PLAIN_LIMIT
+    while todo:
+        item = todo.pop()
+        kind = type(item)
+        if kind is str:
+            if not _plain_str(item):
+                return False
+        elif item is None or kind is bool:
+            pass
+        elif kind is int:
+            if item.bit_length() > _PLAIN_INT_BITS:
+                return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif kind is dict:
+            left -= len(item)
+            if left < 0:
+                return False
+            for key in item:
+                if type(key) is not str or not _plain_str(key):
+                    return False
+            todo.extend(item.values())
+        elif kind is list:
+            left -= len(item)
+            if left < 0:
+                return False
+            todo.extend(item)
+        else:
+            return False
+    return True
 
 
 def failure(msg_id: Any, error: RPCError) -> dict[str, Any]:

@@ -760,6 +760,7 @@ class RPCSession:
         # that cancels the wait still sends the reply.
         try:
             while sink.paused and sink.is_open:
+                reply = None  # what the method returned may change meanwhile: the log decodes data
                 await sink.wait_writable()
         finally:
             self._write(data, started, reply)

@@ -29,6 +29,8 @@ from websockets.asyncio.client import connect
 from sidegears import protocol, rpc_method
 from sidegears.testing import running_kernel
 
+from .strict_json import same_json
+
 CODECS = ("stdlib", "orjson")
 
 
@@ -338,6 +340,51 @@ def test_usual_replies_take_the_short_way() -> None:
         assert protocol._scalar_success_text(protocol.success(1, not_scalar)) is None
     assert protocol._scalar_success_text(protocol.success(None, 1)) is None
     assert protocol._scalar_success_text({"id": 1, "result": 1, "jsonrpc": "2.0"}) is None
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(python_values, big_integers | any_text | st.sampled_from([Whole(3), Text("id"), None]))
+def test_replies_logged_as_sent_are_what_the_client_decodes(result, msg_id) -> None:
+    """as_sent gives a reply itself only when the client decodes exactly that from what was sent, with either codec."""
+    reply = protocol.success(msg_id, result)
+    for name in CODECS:
+        with codec(name):
+            logged = protocol.as_sent(reply)
+            if logged is not protocol.NOT_JSON:
+                assert logged is reply
+                assert same_json(json.loads(protocol.encode_reply_bytes(reply)), reply), (name, reply)
+            logged = protocol.as_sent([reply, protocol.success(1, 2)])
+            if logged is not protocol.NOT_JSON:
+                assert same_json(json.loads(protocol.encode_reply_bytes(logged)), logged), (name, reply)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text | st.sampled_from([Text("m"), 5]), python_values | st.none())
+def test_notifications_logged_as_sent_are_what_the_client_decodes(method, params) -> None:
+    """sent_notification gives the notification only when the client decodes exactly that from its bytes."""
+    for name in CODECS:
+        with codec(name):
+            logged = protocol.sent_notification(method, params)
+            if logged is not protocol.NOT_JSON:
+                assert same_json(json.loads(protocol.encode_notification_bytes(method, params)), logged), (name, params)
+
+
+def test_plain_replies_and_notifications_are_logged_without_decoding() -> None:
+    """What the property tests above accept is the usual case: small JSON results and params need no decoding."""
+    for value in ({"a": [1, 2.5, None, "é", True, {"b": []}]}, [], {}, ["x"] * 40, 2**70):
+        reply = protocol.success(7, value)
+        assert protocol.as_sent(reply) is reply and protocol.as_sent([reply, reply]) == [reply, reply]
+        if type(value) is not int:
+            assert protocol.sent_notification("m", value) == protocol.notification("m", value)
+    assert protocol.sent_notification("m") == {"jsonrpc": "2.0", "method": "m"}
+    pair = "\ud800\udc00"  # two code points that decode as one, once escaped
+    not_as_sent = ([1] * 65, {"a": (1,)}, [{1: "a"}], [float("nan")], [Whole(5)], {"k": Text("t")}, [2**3000], 2**3000,
+                   pair, [pair], {pair: 1})
+    for value in not_as_sent:
+        assert protocol.as_sent(protocol.success(7, value)) is protocol.NOT_JSON, value
+        assert protocol.sent_notification("m", value) is protocol.NOT_JSON, value
+    assert protocol.as_sent(protocol.success(Whole(3), {})) is protocol.NOT_JSON
+    assert protocol.as_sent(protocol.success(pair, 1)) is protocol.NOT_JSON
 
 
 def encoded_or_error(encode: Any) -> Any:

@@ -19,6 +19,8 @@ from websockets.http11 import Response
 from sidegears import RPCError, hookimpl, hookspecs, rpc_method
 from sidegears.testing import RPCTestClient, running_kernel
 
+from .strict_json import same_json
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -391,16 +393,33 @@ class Name(str):
     pass
 
 
-#: Results whose reply the log gets as it is (the first five kinds) or decoded from what was sent.
+#: Results whose reply the log gets as it is (plain JSON) or decoded from what was sent.
 RESULTS = {
     "int": 3, "big": 2**70, "str": "é\ud800", "float": 1.5, "null": None, "bool": True,
     "tuple": (1, 2), "int keys": {1: "a"}, "nan": math.nan, "enum": Level.HIGH, "str subclass": Name("n"),
+    "dict": {"a": [1, 2.5, None, "é"], "b": {}}, "nested tuple": {"a": (1,)}, "nested nan": [math.nan],
+    "nested enum": [Level.HIGH], "surrogate pair": ["\ud800\udc00"], "long list": list(range(100)),
 }
 
 
 @rpc_method(name="hooks.result")
 async def result_of(kind):
     return RESULTS[kind]
+
+
+@pytest.mark.parametrize("params", [{"p": [1, "x", None]}, {"t": (1, 2)}, [Level.HIGH], {"n": ["\ud800\udc00"]}])
+async def test_log_message_gets_each_broadcast_as_sent(params) -> None:
+    """A notification the kernel sends is logged as the JSON the client received, from the loop or from a thread."""
+    log = MessageLog()
+    async with running_kernel(plugins=[log]) as kernel:
+        async with connect(kernel.url) as ws:
+            kernel.send_notification("news", params)
+            await asyncio.to_thread(kernel.send_notification, "news", params)
+            received = [await asyncio.wait_for(ws.recv(), 5) for _ in range(2)]
+    out = [entry for entry in log.seen if entry[0] == "out"]
+    assert len(out) == 2
+    for entry, text in zip(out, received):
+        assert same_json(entry[1], json.loads(text)) and entry[2] == len(text.encode()), (entry, text)
 
 
 @pytest.mark.parametrize("kind", RESULTS)
@@ -413,11 +432,12 @@ async def test_log_message_gets_each_reply_as_sent(kind) -> None:
             await ws.send(json.dumps({"jsonrpc": "2.0", "method": "hooks.result", "params": [kind], "id": 1}))
             received = await asyncio.wait_for(ws.recv(), 5)
     (out,) = [entry for entry in log.seen if entry[0] == "out"]
-    assert out[1] == json.loads(received) and out[2] == len(received.encode())
-    assert ("error" in out[1]) == (kind == "nan")
+    assert same_json(out[1], json.loads(received)) and out[2] == len(received.encode())
+    assert ("error" in out[1]) == (kind in ("nan", "nested nan"))
 
 
-@pytest.mark.parametrize("kinds", [["int", "str", "null"], ["int", "tuple"], ["float", "nan", "bool"], ["enum", "big"]])
+@pytest.mark.parametrize("kinds", [["int", "str", "null"], ["int", "tuple"], ["float", "nan", "bool"], ["enum", "big"],
+                                   ["dict", "long list"], ["dict", "nested enum"]])
 async def test_log_message_gets_each_batch_reply_as_sent(kinds) -> None:
     """A batch's reply is logged as the JSON the client received too, plain members or not."""
     log = MessageLog()
@@ -428,7 +448,7 @@ async def test_log_message_gets_each_batch_reply_as_sent(kinds) -> None:
             await ws.send(json.dumps(batch))
             received = await asyncio.wait_for(ws.recv(), 5)
     (out,) = [entry for entry in log.seen if entry[0] == "out"]
-    assert out[1] == json.loads(received) and out[2] == len(received.encode())
+    assert same_json(out[1], json.loads(received)) and out[2] == len(received.encode())
     assert len(out[1]) == len(kinds)
 
 
