@@ -642,14 +642,17 @@ def as_sent(reply: Any) -> Any:
 
 
 def _as_sent_one(reply: Any) -> Any:
+    # Written out rather than calls of _is_plain: a call costs as much as the checks of a scalar reply.
     if type(reply) is dict and len(reply) == 3 and "result" in reply:
         msg_id = reply["id"]
-        if not (type(msg_id) is int or type(msg_id) is str and _plain_str(msg_id)):
+        kind = type(msg_id)
+        if not (kind is int or kind is str and (msg_id.isascii() or _SURROGATE.search(msg_id) is None)):
             return NOT_JSON
         result = reply["result"]
         kind = type(result)
-        if (kind is str and _plain_str(result) or result is None or kind is bool
-                or kind is int and result.bit_length() <= _PLAIN_INT_BITS or kind is float and math.isfinite(result)):
+        if (kind is str and (result.isascii() or _SURROGATE.search(result) is None) or result is None
+                or kind is bool or kind is int and _PLAIN_INT_MIN < result < _PLAIN_INT
+                or kind is float and math.isfinite(result)):
             return reply
         if (kind is dict or kind is list) and _is_plain(result):
             return reply
@@ -662,24 +665,22 @@ def sent_notification(method: str, params: Params = None) -> Any:
     What the ``log_message`` hook gets for a notification the kernel
     sends, with no decoding, as :func:`as_sent` for a reply.
     """
-    if type(method) is str and _plain_str(method) and (params is None or (type(params) is dict or type(params) is list) and _is_plain(params)):
-        return notification(method, params)
+    if type(method) is str and (method.isascii() or _SURROGATE.search(method) is None):
+        if params is None:
+            return {"jsonrpc": "2.0", "method": method}
+        if (type(params) is dict or type(params) is list) and _is_plain(params):
+            return {"jsonrpc": "2.0", "method": method, "params": params}
     return NOT_JSON
 
 
 #: Values :func:`_is_plain` looks at, at most: past that, json's C decoder
 #: of the text sent is the quicker way to the JSON as sent.
 _PLAIN_LIMIT = 64
-#: Ints of up to this many bits encode under any ``sys.set_int_max_str_digits``
+#: Ints of fewer than 2,000 bits encode under any ``sys.set_int_max_str_digits``
 #: limit (640 digits at the least); a longer one may be refused, and is left to decoding.
-_PLAIN_INT_BITS = 2000
-
-
-def _plain_str(text: str) -> bool:
-    """True unless ``text`` holds a surrogate: escaped, a high one then a low one decode as one character."""
-    return text.isascii() or _SURROGATE.search(text) is None
-
-
+_PLAIN_INT = 1 << 2000
+_PLAIN_INT_MIN = -_PLAIN_INT
+#: A str with a surrogate is left to decoding: escaped, a high one then a low one decode as one character.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -691,22 +692,17 @@ def _is_plain(value: Any) -> bool:
         item = todo.pop()
         kind = type(item)
         if kind is str:
-            if not _plain_str(item):
+            if not item.isascii() and _SURROGATE.search(item) is not None:
                 return False
-        elif item is None or kind is bool:
-            pass
         elif kind is int:
-            if item.bit_length() > _PLAIN_INT_BITS:
-                return False
-        elif kind is float:
-            if not math.isfinite(item):
+            if not _PLAIN_INT_MIN < item < _PLAIN_INT:
                 return False
         elif kind is dict:
             left -= len(item)
             if left < 0:
                 return False
             for key in item:
-                if type(key) is not str or not _plain_str(key):
+                if type(key) is not str or not key.isascii() and _SURROGATE.search(key) is not None:
                     return False
             todo.extend(item.values())
         elif kind is list:
@@ -714,7 +710,10 @@ def _is_plain(value: Any) -> bool:
             if left < 0:
                 return False
             todo.extend(item)
-        else:
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif item is not None and kind is not bool:
             return False
     return True
 

@@ -284,7 +284,8 @@ def prepare_method(func: Callable[..., Any]) -> bool:
 #: Unknown method names logged per connection at most; a client making up names cannot flood the log.
 MAX_UNKNOWN_LOGGED = 100
 
-#: What _call_inline found before it asked the call observers: the name, its method and MethodInfo (or None), the start time.
+#: What _call_inline found before it asked the call observers: the name, its method and MethodInfo (or None),
+#: and the start time for after_dispatch (0.0 while none is implemented).
 _Asked = tuple[str, Any, Any, float]
 
 #: What _resume needs to finish a message that had to wait, and the request's id (None: not one request).
@@ -873,7 +874,8 @@ class RPCSession:
                     request.params = info.contract.convert(name, request.params, info.fits)
                 observers = self.kernel.plugin_manager.call_observers
                 if observers:
-                    started = time.perf_counter()  # after_dispatch's duration counts from here
+                    if "after_dispatch" in observers:
+                        started = time.perf_counter()  # its duration counts from here
                     # A hook's results leave out None: an observer that returns nothing is not waited for.
                     kernel, connection, pm = self.kernel, self.connection, self.kernel.plugin_manager
                     if "before_dispatch" in observers:
@@ -904,7 +906,7 @@ class RPCSession:
                 try:
                     waiting_on = awaitable.send(None)
                 except StopIteration as stop:
-                    if started or msg_id is NO_ID or self._progress:
+                    if started or msg_id is NO_ID or self._progress:  # after_dispatch, or more than a reply to make
                         return self._answered(request, stop.value, None, started)
                     return True, {"jsonrpc": "2.0", "result": stop.value, "id": msg_id}  # protocol.success()
             else:
@@ -970,6 +972,7 @@ class RPCSession:
                     message=request,
                     result=result,
                     error=error,
+                    # 0.0 for a call that began before an after_dispatch was registered.
                     duration=time.perf_counter() - started if started else 0.0,
                 )
             except Exception as hook_exc:  # an observer must not cost the client its reply
