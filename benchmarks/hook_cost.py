@@ -1,17 +1,20 @@
 """The cost of one hook call, measured in-process, with 0, 1 and 10 no-op plugins.
 
 :class:`NoopPlugin` is also what ``kernel_server --noop-plugins N`` registers
-for the end-to-end measurement.
+for the end-to-end measurement. ``python -m benchmarks.hook_cost --loop HOOK
+N`` makes N calls of a hook as the kernel makes them, for
+``benchmarks.instructions --hooks`` to count under callgrind.
 """
 
 from __future__ import annotations
 
+import argparse
 import timeit
 from typing import Any
 
 from sidegears import hookimpl
 
-__all__ = ["NoopPlugin", "NoopFinder", "measure", "table"]
+__all__ = ["NoopPlugin", "NoopFinder", "HOOK_CALLS", "loop", "measure", "table"]
 
 
 class NoopPlugin:
@@ -61,8 +64,9 @@ def measure(plugin_counts: tuple[int, ...], mode: str) -> list[dict[str, Any]]:
         hook = pm.hook.before_dispatch
         kwargs = {"kernel": kernel, "connection": None, "message": None}
 
-        def as_on_the_hot_path() -> Any:
-            return "before_dispatch" in pm.implemented and pm.fast_caller("before_dispatch")(**kwargs)
+        def as_on_the_hot_path() -> Any:  # keywords written out, as the kernel calls it
+            return "before_dispatch" in pm.implemented and pm.fast_caller("before_dispatch")(
+                kernel=kernel, connection=None, message=None)
 
         rows.append({"what": "pm.hook.before_dispatch(...) (plain pluggy)", "plugins": str(n),
                      "ns/call": _best_ns(lambda: hook(**kwargs), number)})
@@ -87,3 +91,43 @@ def table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     """Return headers and rows for a Markdown table."""
     return ["hook call", "no-op plugins", "ns/call"], [
         [row["what"], row["plugins"], f"{row['ns/call']:,.0f}"] for row in rows]
+
+
+#: The hook calls :class:`NoopPlugin` gets for one call of each scenario of
+#: ``benchmarks.instructions``: (before_dispatch, log_message). A request:
+#: before_dispatch, and log_message in and out; a batch member: before_dispatch,
+#: and its share of the batch's two log_message calls; a notification the
+#: kernel pushes: log_message once.
+HOOK_CALLS = {"request": (1, 2), "batch100": (1, 0.02), "notify": (0, 1)}
+
+
+def loop(hook: str, n: int) -> None:
+    """Call ``hook`` ``n`` times as the kernel does, one NoopPlugin registered: the implemented check, then its fast caller."""
+    from sidegears import RPCKernel
+
+    kernel = RPCKernel(token=False, block_plugins=["debug"])
+    kernel.register_plugin(NoopPlugin(), name="noop-0")
+    pm = kernel.plugin_manager
+    if hook == "before_dispatch":
+        for _ in range(n):
+            if "before_dispatch" in pm.implemented:
+                pm.fast_caller("before_dispatch")(kernel=kernel, connection=None, message=None)
+    elif hook == "log_message":
+        for _ in range(n):
+            if "log_message" in pm.implemented:
+                pm.fast_caller("log_message")(kernel=kernel, connection=None, direction="in", message=None, size=1,
+                                              duration=None)
+    else:
+        raise ValueError(f"no loop for hook {hook!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.hook_cost", description=__doc__.splitlines()[0])
+    parser.add_argument("--loop", nargs=2, metavar=("HOOK", "N"), required=True,
+                        help="call HOOK (before_dispatch or log_message) N times, and print nothing")
+    args = parser.parse_args()
+    loop(args.loop[0], int(args.loop[1]))
+
+
+if __name__ == "__main__":
+    main()

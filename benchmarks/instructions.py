@@ -5,6 +5,7 @@
     python -m benchmarks.instructions --kernel-option=--noop-plugins --kernel-option=1
     python -m benchmarks.instructions --before /path/to/worktree   # also another checkout's kernel
     python -m benchmarks.instructions --clients 100,500 --only clients10,clients100,clients500
+    python -m benchmarks.instructions --hooks --servers kernel   # what one no-op plugin adds, against its hook calls
 
 Each server runs under ``valgrind --tool=callgrind`` (Debian's ``valgrind``)
 with counting off while it starts. For each scenario the raw-socket client
@@ -17,6 +18,12 @@ still what users feel, and ``benchmarks.run`` and ``benchmarks.anchors``
 measure those. Only user-space instructions of the server process are
 counted: the system calls' own work (the TCP stack, a 256 KiB ``mmap``) is
 not, and a server is slowed about 50 times while counted.
+
+``--hooks`` also counts the kernel with ``benchmarks.hook_cost.NoopPlugin``
+registered, and the plugin's hook calls alone, in process, as the kernel
+makes them (``python -m benchmarks.hook_cost --loop``, run under callgrind
+for 0 and for N calls). What the plugin adds to a call, divided by what its
+hook calls cost, is 1.0 when an implemented hook costs its call and no more.
 """
 
 from __future__ import annotations
@@ -142,6 +149,42 @@ def count_server(server: str, scenarios: list[str], scale: float, options: list[
         return results
 
 
+#: Hook calls counted in process, for --hooks.
+HOOK_LOOP = 20_000
+
+
+def count_hook_call(hook: str) -> float:
+    """Instructions of one call of ``hook`` as the kernel makes it (one no-op plugin): N calls less none, over N."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    totals = []
+    for calls in (0, HOOK_LOOP):
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "callgrind.out"
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+                            "-m", "benchmarks.hook_cost", "--loop", hook, str(calls)],
+                           check=True, capture_output=True, timeout=600, env={**os.environ, "PYTHONHASHSEED": "0"})
+            totals.append(sum(int(n) for n in re.findall(r"^totals: (\d+)", out.read_text(errors="replace"), re.M)))
+    return (totals[1] - totals[0]) / HOOK_LOOP
+
+
+def hooks_table(scenarios: list[str], plain: dict[str, float], with_plugin: dict[str, float]) -> str:
+    """What one NoopPlugin adds to a call in each scenario, against the instructions of its hook calls in process."""
+    from benchmarks.hook_cost import HOOK_CALLS
+
+    before_dispatch, log_message = count_hook_call("before_dispatch"), count_hook_call("log_message")
+    rows = []
+    for name in scenarios:
+        calls = HOOK_CALLS.get(name, HOOK_CALLS["request"])
+        hooks = calls[0] * before_dispatch + calls[1] * log_message
+        added = with_plugin[name] - plain[name]
+        rows.append([f"**{name}**", number(plain[name]), number(with_plugin[name]), number(added),
+                     f"{calls[0]:g} x {number(before_dispatch)} + {calls[1]:g} x {number(log_message)} = {number(hooks)}",
+                     number(added / hooks)])
+    return markdown_table(["scenario", "kernel", "kernel, 1 no-op plugin", "added a call",
+                           "its hook calls in process (before_dispatch, log_message)", "added / hook calls"], rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions",
                                      description=__doc__.splitlines()[0])
@@ -154,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", default="", metavar="N,...",
                         help="also the scenarios clientsN: N connections, one add() at a time on each "
                              "(does a call's count grow with the connections?)")
+    parser.add_argument("--hooks", action="store_true",
+                        help="also count the kernel with one no-op plugin, against its hook calls in process")
     parser.add_argument("--before", type=Path,
                         help="also count the kernel of another checkout (e.g. a git worktree), as 'kernel before'")
     args = parser.parse_args(argv)
@@ -181,6 +226,12 @@ def main(argv: list[str] | None = None) -> None:
     for server in servers:
         counts[server] = count_server(server, scenarios, args.scale,
                                       args.kernel_option if server == "kernel" else [])
+    hooks = ""
+    if args.hooks:
+        plain = counts["kernel"] if "kernel" in counts else count_server("kernel", scenarios, args.scale,
+                                                                          args.kernel_option)
+        with_plugin = count_server("kernel", scenarios, args.scale, [*args.kernel_option, "--noop-plugins", "1"])
+        hooks = hooks_table(scenarios, plain, with_plugin)
     headers = ["scenario", "what"]
     for server, label in labels.items():
         headers.append(label)
@@ -205,6 +256,9 @@ def main(argv: list[str] | None = None) -> None:
         print("- skipped: " + "; ".join(skipped))
     print("- instructions a call, user space, server process (lower is better); ratios to websockets\n")
     print(markdown_table(headers, rows))
+    if hooks:
+        print("\nOne no-op plugin (benchmarks/hook_cost.py's NoopPlugin), instructions a call:\n")
+        print(hooks)
 
 
 if __name__ == "__main__":

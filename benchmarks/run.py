@@ -215,7 +215,7 @@ async def hooks_section(args: argparse.Namespace, mode: str, rounds: int,
          "added µs/call vs 0 plugins"], rows)
     micro = markdown_table(*hook_cost.table(hook_cost.measure(PLUGIN_COUNTS, mode)))
     return (f"No-op plugins implement before_dispatch, on_notify and log_message; "
-            f"with message logging off, calls pay for before_dispatch "
+            f"a call pays for before_dispatch, and log_message in and out, whatever message logging says "
             f"(medians of {rounds} rounds):\n\n{end_to_end}\n\n"
             f"In-process cost of one hook call (`kernel.hook.NAME(...)`), "
             f"best of 5:\n\n{micro}")
