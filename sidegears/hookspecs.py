@@ -30,7 +30,14 @@ Rules that hold for every hook:
 * Order: pluggy calls later-registered plugins first;
   ``@hookimpl(tryfirst=True)`` / ``trylast=True`` move an implementation.
 * A per-message hook nobody implements costs one set lookup per message
-  (measured in ``benchmarks/``).
+  (measured in ``benchmarks/``). One that is implemented costs its call:
+  the kernel calls the implementations as pluggy would, through a function
+  made for them, and falls back to pluggy's own caller while a wrapper or
+  hook-call monitoring is registered. An observer (``before_dispatch``,
+  ``on_notify``, ``after_dispatch``) that returns None adds nothing more;
+  an ``async def`` one returns a coroutine, and the call then waits for it
+  in a coroutine of its own, so write observers as plain functions unless
+  they must await.
 * Hooks run on the kernel's event loop thread; blocking in them blocks every
   connection. Exceptions from lifecycle and observer hooks are logged and do
   not stop the kernel; an exception in ``before_dispatch`` or ``find_method``
