@@ -72,6 +72,7 @@ REFUSALS_PER_TURN = 64
 #: The reason a task is cancelled with when its caller sent ``$/cancelRequest``.
 _CANCELLED_BY_CALLER = "cancelled by the caller ($/cancelRequest)"
 _NOTHING = object()
+_DONE = object()  # the method returned without waiting
 
 
 def current_connection() -> Connection | None:
@@ -863,7 +864,11 @@ class RPCSession:
             if msg_id is not NO_ID:
                 _current_call.set((self, msg_id))
             name = request.method
-            started = 0.0
+            observers = self.kernel.plugin_manager.call_observers
+            started = 0.0  # after_dispatch's duration counts from here; 0.0: none is implemented
+            if observers and "after_dispatch" in observers:
+                started = time.perf_counter()
+            observed = None  # what finishes the call when an observer returned something
             try:
                 method = None if found is None else found.get(name)
                 if method is None:
@@ -872,22 +877,23 @@ class RPCSession:
                 if info is not None and info.contract is not None:
                     # Converted before before_dispatch, which sees what the method will get.
                     request.params = info.contract.convert(name, request.params, info.fits)
-                observers = self.kernel.plugin_manager.call_observers
                 if observers:
-                    if "after_dispatch" in observers:
-                        started = time.perf_counter()  # its duration counts from here
                     # A hook's results leave out None: an observer that returns nothing is not waited for.
                     kernel, connection, pm = self.kernel, self.connection, self.kernel.plugin_manager
+                    answers = None
                     if "before_dispatch" in observers:
                         answers = pm.fast_caller("before_dispatch")(kernel=kernel, connection=connection, message=request)
-                        if answers:
-                            return _step(self._observed(request, found, (name, method, info, started), answers, None))
-                    if msg_id is NO_ID and "on_notify" in observers:
+                    if answers:
+                        observed = self._observed(request, found, (name, method, info, started), answers, None)
+                    elif msg_id is NO_ID and "on_notify" in observers:
                         notified = pm.fast_caller("on_notify")(kernel=kernel, connection=connection, message=request)
                         if notified:
-                            return _step(self._observed(request, found, (name, method, info, started), [], notified))
+                            observed = self._observed(request, found, (name, method, info, started), [], notified)
             except BaseException as exc:
+                # Outside the try, as below: what after_dispatch raises must not come back here as the call's error.
                 return self._answered(request, None, self._error_of(request, exc), started)
+            if observed is not None:
+                return _step(observed)
         try:
             if request.method != name:  # before_dispatch renamed it
                 method = self._find(request.method, found)
@@ -906,15 +912,17 @@ class RPCSession:
                 try:
                     waiting_on = awaitable.send(None)
                 except StopIteration as stop:
-                    if started or msg_id is NO_ID or self._progress:  # after_dispatch, or more than a reply to make
-                        return self._answered(request, stop.value, None, started)
-                    return True, {"jsonrpc": "2.0", "result": stop.value, "id": msg_id}  # protocol.success()
+                    if not (started or msg_id is NO_ID or self._progress):  # no after_dispatch, only a reply to make
+                        return True, {"jsonrpc": "2.0", "result": stop.value, "id": msg_id}  # protocol.success()
+                    result, waiting_on = stop.value, _DONE
             else:
                 # Not a native coroutine (a function marked with Python 3.12's
                 # inspect.markcoroutinefunction may return any awaitable): awaited as dispatch would.
                 waiting_on = _NOTHING
         except BaseException as exc:
             return self._answered(request, None, self._error_of(request, exc), started)
+        if waiting_on is _DONE:
+            return self._answered(request, result, None, started)
         return _step(self._finish(request, awaitable, waiting_on, started))
 
     async def _observed(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from typing import Any
 
 import pytest
@@ -232,3 +234,78 @@ async def test_an_observer_that_returns_nothing_changes_no_reply(batch, single) 
     inline = await replies_of(text, observed=False)
     dispatched = await replies_of(text, observed=True)
     assert inline == dispatched
+
+
+async def typed_double(x: int) -> int:
+    return 2 * x
+
+
+class SlowFinder:
+    """find_method taking 20 ms: a typed method for "slow.typed", an exception for "slow.broken"."""
+
+    @hookimpl
+    def find_method(self, name):
+        if not name.startswith("slow."):
+            return None
+        time.sleep(0.02)
+        if name == "slow.broken":
+            raise RuntimeError("the finder broke")
+        return typed_double
+
+
+class Durations:
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    @hookimpl
+    def after_dispatch(self, message, error, duration):
+        self.seen.append((message.method, error and error.code, duration))
+
+
+async def test_after_dispatch_duration_counts_the_lookup_and_the_params_check() -> None:
+    """The duration runs from before the method's lookup, also when the lookup or the params check fails."""
+    session, _, _ = new_session()
+    durations = Durations()
+    for plugin in (SlowFinder(), durations):
+        session.kernel.register_plugin(plugin)
+    done = session.start()
+    for i, (name, params) in enumerate([("slow.typed", [2]), ("slow.typed", ["two"]), ("slow.broken", [])]):
+        session.receive_text(json.dumps({"jsonrpc": "2.0", "id": i, "method": name, "params": params}))
+    await settle_session(session)
+    session.receive_eof()
+    await asyncio.wait_for(done, 5)
+    assert [seen[:2] for seen in durations.seen] == [("slow.typed", None), ("slow.typed", -32602), ("slow.broken", -32603)]
+    assert all(seen[2] >= 0.02 for seen in durations.seen), durations.seen
+
+
+class CancellingObserver:
+    """An after_dispatch that raises what is not an Exception: it propagates, as from any hook."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl
+    async def after_dispatch(self, message):
+        self.calls += 1
+        raise asyncio.CancelledError()
+
+
+@pytest.mark.parametrize("method", ["sum", "wait"])
+async def test_after_dispatch_is_not_told_of_what_it_raised_itself(method) -> None:
+    """after_dispatch raising CancelledError is not taken for the call's own error and observed a second time.
+
+    "sum" returns without waiting (the inline path), "wait" waits (the call is finished in a task).
+    """
+    session, _, methods = new_session()
+    observer = CancellingObserver()
+    session.kernel.register_plugin(observer)
+    methods.gate = asyncio.Event()
+    done = session.start()
+    session.receive_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}))
+    await asyncio.sleep(0)
+    methods.gate.set()
+    await settle_session(session)
+    session.receive_eof()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(done, 5)
+    assert observer.calls == 1
