@@ -333,5 +333,6 @@ def log_message(
     ``size`` its length in bytes on the wire; ``duration`` the seconds since
     the request arrived, for replies, else None. ``connection`` is None for a
     broadcast notification. Must be synchronous and fast; do not change the
-    message.
+    message. An "out" message of plain JSON is the very object the method
+    returned (or the params sent), not a copy: copy what you keep.
     """

@@ -166,7 +166,10 @@ class PluginManager(pluggy.PluginManager):
         self._fast_callers = {}
 
     def fast_caller(self, name: str) -> Callable[..., Any]:
-        """A caller for the synchronous hook ``name``, called by keyword like ``pm.hook.NAME``, with pluggy's answer.
+        """A caller for the synchronous hook ``name``, called like ``pm.hook.NAME``, with pluggy's answer.
+
+        It takes every argument of the spec, by keyword (pluggy would warn
+        of a missing one, this raises TypeError), as the kernel passes them.
 
         When no implementation is a wrapper and no hook-call monitoring is
         on, it calls the implementations itself, in pluggy's order, and
@@ -194,6 +197,8 @@ class PluginManager(pluggy.PluginManager):
         if spec_function is None or spec is None or self._monitors or wrapped:
             return hook_caller  # type: ignore[no-any-return]
         spec_args = tuple(inspect.signature(spec_function).parameters)
+        if any(arg.startswith("_") for arg in spec_args):
+            return hook_caller  # type: ignore[no-any-return]  # the made function's own names begin with _
         return _compiled_caller(name, spec_args, impls, bool(spec.get("firstresult")))
 
     def register_while(self, enabled: bool, name: str, make: Callable[[], Any]) -> bool:
