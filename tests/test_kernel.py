@@ -457,15 +457,18 @@ async def burst(n: int) -> int:
 
 
 async def test_long_burst_arrives_whole_and_in_order_before_the_reply(kernel) -> None:
-    """A burst far larger than one flush (FLUSH_AT bytes) reaches the client complete, in order, then the reply."""
-    from sidegears.transport import FLUSH_AT
+    """A burst far larger than the largest early write (FLUSH_AT_MOST) reaches the client complete, in order, then the reply.
 
-    count = 4 * FLUSH_AT // 40
+    Twice, with a short burst between: each burst's early writes grow from FLUSH_AT, and start there again.
+    """
+    from sidegears.transport import FLUSH_AT, FLUSH_AT_MOST
+
     async with connect(kernel.url) as ws:
-        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.burst", "params": [count], "id": 1}))
-        received = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(count + 1)]
-    assert [m["params"]["i"] for m in received[:-1]] == list(range(count))
-    assert received[-1] == {"jsonrpc": "2.0", "result": count, "id": 1}
+        for call_id, count in enumerate([4 * FLUSH_AT_MOST // 40, FLUSH_AT // 80, 4 * FLUSH_AT_MOST // 40]):
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "test.burst", "params": [count], "id": call_id}))
+            received = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(count + 1)]
+            assert [m["params"]["i"] for m in received[:-1]] == list(range(count))
+            assert received[-1] == {"jsonrpc": "2.0", "result": count, "id": call_id}
 
 
 async def test_send_notification_to_gone_client_does_not_raise(kernel) -> None:
