@@ -826,10 +826,7 @@ class RPCSession:
         :meth:`_call_inline` as a coroutine, for callers that await a call
         (``_found``: see there).
         """
-        done, value = self._call_inline(request, _found)
-        if done:
-            return value  # type: ignore[no-any-return]
-        return await _resume(value[0], None, value[1])  # type: ignore[no-any-return]
+        return await _finish_step(self._call_inline(request, _found))  # type: ignore[no-any-return]
 
     def _call_inline(
         self, request: Request, found: dict[str, Any] | None, asked: _Asked | None = None

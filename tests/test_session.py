@@ -309,3 +309,19 @@ async def test_after_dispatch_is_not_told_of_what_it_raised_itself(method) -> No
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(done, 5)
     assert observer.calls == 1
+
+
+async def test_dispatch_awaits_a_call_to_its_reply() -> None:
+    """RPCSession.dispatch, for callers that await a call: the reply, also of a method that waits; None for a notification."""
+    from sidegears.protocol import Request
+
+    session, _, methods = new_session()
+    methods.gate = asyncio.Event()
+    assert await session.dispatch(Request("subtract", [42, 23], 1)) == {"jsonrpc": "2.0", "result": 19, "id": 1}
+    waiting = asyncio.ensure_future(session.dispatch(Request("wait", [], 2)))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    methods.gate.set()
+    assert await asyncio.wait_for(waiting, 5) == {"jsonrpc": "2.0", "result": "released", "id": 2}
+    assert await session.dispatch(Request("sum", [1, 2])) is None
+    assert (await session.dispatch(Request("nope", [], 3)))["error"]["code"] == -32601
