@@ -665,11 +665,9 @@ def sent_notification(method: str, params: Params = None) -> Any:
     What the ``log_message`` hook gets for a notification the kernel
     sends, with no decoding, as :func:`as_sent` for a reply.
     """
-    if type(method) is str and (method.isascii() or _SURROGATE.search(method) is None):
-        if params is None:
-            return {"jsonrpc": "2.0", "method": method}
-        if (type(params) is dict or type(params) is list) and _is_plain(params):
-            return {"jsonrpc": "2.0", "method": method, "params": params}
+    if (type(method) is str and (method.isascii() or _SURROGATE.search(method) is None)
+            and (params is None or (type(params) is dict or type(params) is list) and _is_plain(params))):
+        return notification(method, params)
     return NOT_JSON
 
 
