@@ -112,6 +112,11 @@ def _callgrind(tool: str, pid: int, *options: str) -> None:
     subprocess.run([tool, *options, str(pid)], check=True, capture_output=True, timeout=120)
 
 
+def _instructions_in(dump: Path) -> int:
+    """The instructions a callgrind output file counted."""
+    return sum(int(found) for found in re.findall(r"^totals: (\d+)", dump.read_text(errors="replace"), re.M))
+
+
 def count_server(server: str, scenarios: list[str], scale: float, options: list[str],
                  root: Path | None = None) -> dict[str, float]:
     """Instructions per call of ``server`` in each scenario: one server process, counted scenario by scenario.
@@ -141,9 +146,7 @@ def count_server(server: str, scenarios: list[str], scale: float, options: list[
 
                 made = run_loop(lambda: run_counted(process.url, name, calls, counting))  # noqa: B023
                 dumps = sorted(glob.glob(f"{out}.*"), key=lambda path: int(path.rsplit(".", 1)[1]))
-                text = Path(dumps[-1]).read_text(errors="replace")
-                total = sum(int(found) for found in re.findall(r"^totals: (\d+)", text, re.M))
-                results[name] = total / made
+                results[name] = _instructions_in(Path(dumps[-1])) / made
                 print(f"  {server:9s} {name:11s} {results[name]:>10,.0f} instructions a call",
                       file=sys.stderr)
         return results
@@ -164,7 +167,7 @@ def count_hook_call(hook: str) -> float:
             subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
                             "-m", "benchmarks.hook_cost", "--loop", hook, str(calls)],
                            check=True, capture_output=True, timeout=600, env={**os.environ, "PYTHONHASHSEED": "0"})
-            totals.append(sum(int(n) for n in re.findall(r"^totals: (\d+)", out.read_text(errors="replace"), re.M)))
+            totals.append(_instructions_in(out))
     return (totals[1] - totals[0]) / HOOK_LOOP
 
 
