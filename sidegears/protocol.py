@@ -450,6 +450,30 @@ def _encode_reply_bytes_json(reply: dict[str, Any] | list[dict[str, Any]]) -> by
 
 _SUCCESS_KEYS = ("jsonrpc", "result", "id")
 
+#: A str at least this long is looked at for what json escapes before it is escaped (see _json_string).
+LONG_STRING = 4096
+_SLICE = 16 * 1024  # small enough to come from memory already in use, not fresh pages
+# 1 for what json's ASCII escaping leaves as it is (space to '~' but '"' and '\\'), 0 for the rest.
+_KEPT_AS_IS = bytes(1 if 0x20 <= byte <= 0x7E and byte not in b'"\\' else 0 for byte in range(256))
+
+
+def _json_string(text: str) -> str:
+    """``encode_basestring_ascii(text)``: json's text for a str, written faster when a long one needs no escape.
+
+    json's escaping looks at each character one by one: 1.3 ms a MB. A long
+    ASCII text with nothing to escape (base64 data, a single line) is only
+    quoted, once ``bytes.translate`` has shown that it needs nothing else,
+    in 0.4 ms a MB. It looks at the text in slices, from the start: a text
+    with something to escape (lines, quotes) mostly shows it in the first.
+    """
+    if len(text) >= LONG_STRING and text.isascii():
+        for start in range(0, len(text), _SLICE):
+            if text[start : start + _SLICE].encode().translate(_KEPT_AS_IS).find(0) >= 0:
+                break
+        else:
+            return f'"{text}"'
+    return encode_basestring_ascii(text)  # type: ignore[no-any-return]
+
 
 def _scalar_success_text(reply: dict[str, Any]) -> str | None:
     """:func:`encode`'s text for a success whose result is null, a bool, an int, a str or a finite float and whose id is an int or a str, else None.
@@ -470,7 +494,7 @@ def _scalar_success_text(reply: dict[str, Any]) -> str | None:
         if kind is int:
             value = repr(result)  # beyond sys.get_int_max_str_digits(), ValueError as in json
         elif kind is str:
-            value = encode_basestring_ascii(result)
+            value = _json_string(result)
         elif result is None:
             value = "null"
         elif kind is bool:

@@ -342,6 +342,39 @@ def test_usual_replies_take_the_short_way() -> None:
     assert protocol._scalar_success_text({"id": 1, "result": 1, "jsonrpc": "2.0"}) is None
 
 
+# What json's ASCII escaping treats apart: the ends of the range it leaves alone, what it escapes, beyond ASCII.
+edge_characters = st.sampled_from([" ", "~", "\x7f", '"', "\\", "\x00", "\x1f", "\n", "/", "\x80", "é", "😀", "\ud800"])
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(edge_characters | st.characters() | surrogates, max_size=3),
+    st.integers(min_value=0, max_value=2 * protocol.LONG_STRING),
+    st.sampled_from([protocol.LONG_STRING - 1, protocol.LONG_STRING, 3 * protocol.LONG_STRING]),
+)
+def test_long_strings_are_written_as_json_writes_them(inserted, at, length) -> None:
+    """A long str result, with or without something to escape somewhere in it: the C encoder's text exactly."""
+    plain = ("base64+/= text, plain ASCII! " * (length // 29 + 1))[: max(0, length - len(inserted))]
+    text = plain[:at] + "".join(inserted) + plain[at:]
+    assert protocol._json_string(text) == json.encoder.encode_basestring_ascii(text)
+    with codec("stdlib"):
+        reply = protocol.success(1, text)
+        assert protocol.encode_reply_bytes(reply) == protocol.encode_reply(reply).encode()
+
+
+async def test_long_strings_reach_the_client_as_json_writes_them() -> None:
+    """From a running kernel on the stdlib codec, a long str result is the bytes json.dumps writes, escapes and all."""
+    long = "x" * (4 * protocol.LONG_STRING)
+    texts = [long, long + '"', long + "\x7f", long + "\x1f", "é" + long, long + "\\"]
+    with codec("stdlib"):
+        async with running_kernel() as kernel:
+            async with connect(kernel.url, max_size=None) as ws:
+                for i, text in enumerate(texts):
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "method": "codec.echo", "params": [text], "id": i}))
+                    expected = json.dumps({"jsonrpc": "2.0", "result": text, "id": i}, separators=(",", ":"))
+                    assert await ws.recv() == expected
+
+
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
 @given(python_values, big_integers | any_text | st.sampled_from([Whole(3), Text("id"), None]))
 def test_replies_logged_as_sent_are_what_the_client_decodes(result, msg_id) -> None:
