@@ -53,7 +53,8 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 _DATA_OPCODES = (OP_CONT, OP_TEXT, OP_BINARY)
 _CONTROL_OPCODES = (OP_CLOSE, OP_PING, OP_PONG)
-#: Above this, a frame's header and payload are written apart instead of joined (a copy).
+#: From this size on, a payload is unmasked from a view of the buffer rather than a copy
+#: of it, and framed apart from its header rather than joined to it (a copy).
 _JOIN_BELOW = 64 * 1024
 _U16 = struct.Struct("!BBH")
 _U64 = struct.Struct("!BBQ")
@@ -188,7 +189,11 @@ class ServerFrames:
         end = position + 4 + length
         if end > size:
             return -start - 1
-        payload = apply_mask(data[position + 4:end], data[position:position + 4])
+        if length < _JOIN_BELOW:
+            payload = apply_mask(data[position + 4:end], data[position:position + 4])
+        else:  # unmasked from a view: slicing the buffer would copy a large payload once more
+            with memoryview(data) as view:
+                payload = apply_mask(view[position + 4:end], data[position:position + 4])
         if opcode == OP_TEXT and fin and not first & 0x70:  # the common case: a whole text message
             self.handler.text_received(payload)
         elif opcode in _DATA_OPCODES:

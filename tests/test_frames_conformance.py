@@ -166,6 +166,22 @@ async def test_text_message_of_length(kernel, length, delivery) -> None:
         await assert_usable(ws)
 
 
+@pytest.mark.parametrize("large", [65535, 65536, MiB])
+async def test_large_reply_between_small_ones_in_one_read(kernel, large) -> None:
+    """Small requests before and after a large one, all in one write, are answered whole and in order.
+
+    From 64 KiB on, a payload is unmasked from a view of the buffer the frames after it are read from.
+    """
+    small_before, small_after = request("before", 1), request("after", 3)
+    data, value = sized_request(large, 2)
+    async with RawWebSocket.connect(kernel.url) as ws:
+        ws.write(build_frame(OP_TEXT, small_before) + build_frame(OP_TEXT, data) + build_frame(OP_TEXT, small_after))
+        await expect_echo(ws, "before", 1)
+        await expect_echo(ws, value, 2)
+        await expect_echo(ws, "after", 3)
+        await assert_usable(ws)
+
+
 async def test_partial_frames_of_several_connections_do_not_mix(kernel) -> None:
     """Connections read into one shared buffer: what one keeps of a partial frame is its own.
 
