@@ -53,9 +53,9 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 _DATA_OPCODES = (OP_CONT, OP_TEXT, OP_BINARY)
 _CONTROL_OPCODES = (OP_CLOSE, OP_PING, OP_PONG)
-#: From this size on, a payload is unmasked from a view of the buffer rather than a copy
-#: of it, and framed apart from its header rather than joined to it (a copy).
-_JOIN_BELOW = 64 * 1024
+#: Below this size a payload is copied where that is quicker than avoiding it; from it on,
+#: it is unmasked from a view of the buffer, and framed apart from its header, not joined to it.
+_COPY_BELOW = 64 * 1024
 _U16 = struct.Struct("!BBH")
 _U64 = struct.Struct("!BBQ")
 
@@ -189,7 +189,7 @@ class ServerFrames:
         end = position + 4 + length
         if end > size:
             return -start - 1
-        if length < _JOIN_BELOW:
+        if length < _COPY_BELOW:
             payload = apply_mask(data[position + 4:end], data[position:position + 4])
         else:  # unmasked from a view: slicing the buffer would copy a large payload once more
             with memoryview(data) as view:
@@ -274,7 +274,7 @@ class ServerFrames:
         else:
             first = 0x80 | OP_TEXT
         header = frame_header(first, len(data))
-        if len(data) < _JOIN_BELOW:
+        if len(data) < _COPY_BELOW:
             self._writes.append(header + data)
         else:
             self._writes.append(header)
