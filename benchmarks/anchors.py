@@ -45,7 +45,10 @@ from benchmarks.run import markdown_table, number
 from benchmarks.serving import REPO_ROOT, ServerProcess, run_loop
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
-ALL_SERVERS = ("baseline", "kernel", "speed", "node", "picows")
+ALL_SERVERS = ("baseline", "kernel", "speed", "node", "picows", "bare", "bare-uvloop")
+#: What a run without --servers runs: the bare anchors are asked for by name (they show what a
+#: target can be for any server on the same frames and loop; see bare_server.py).
+DEFAULT_SERVERS = ("baseline", "kernel", "speed", "node", "picows")
 DEFAULT_ROUNDS = {"full": 5, "quick": 3, "smoke": 1}
 CLIENT_BOUND = 90.0  # % of one core: above it the client, not the server, may set the figure
 SCALE_CLIENTS = {"full": (1, 10, 100, 500), "quick": (1, 10, 100, 500), "smoke": (1, 10)}
@@ -57,7 +60,7 @@ SCALE_SIZES = {
     "smoke": dict(calls=40, notifications=40, max_seconds=1),
 }
 LABELS = {"baseline": "websockets", "kernel": "kernel", "speed": "kernel [speed]", "node": "node rpc-websockets",
-          "picows": "picows+uvloop"}
+          "picows": "picows+uvloop", "bare": "bare Protocol", "bare-uvloop": "bare Protocol+uvloop"}
 
 
 def log(text: str, started: float = time.monotonic()) -> None:
@@ -111,6 +114,13 @@ def server_spec(name: str, node: str = "node") -> ServerSpec:
             return ServerSpec(name, "picows_server", missing=f"{' and '.join(absent)} not installed "
                                                               "(pip install -e '.[bench]')")
         return ServerSpec(name, "picows_server")
+    if name == "bare":
+        return ServerSpec(name, "bare_server")
+    if name == "bare-uvloop":
+        if importlib.util.find_spec("uvloop") is None:
+            return ServerSpec(name, "bare_server", missing="uvloop not installed (pip install -e '.[bench]')")
+        return ServerSpec(name, "bare_server", command=[sys.executable, "-m", "benchmarks.bare_server", "--port", "0",
+                                                        "--uvloop"])
     raise ValueError(name)
 
 
@@ -356,8 +366,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny counts, one round: checks only that all runs; "
                         "exit status 1 only if a server answers wrongly")
     parser.add_argument("--rounds", type=int, help="rounds (default 5, quick 3, smoke 1)")
-    parser.add_argument("--servers", default=",".join(ALL_SERVERS),
-                        help=f"comma-separated servers, among {', '.join(ALL_SERVERS)} (default: all)")
+    parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
+                        help=f"comma-separated servers, among {', '.join(ALL_SERVERS)} "
+                             f"(default: {','.join(DEFAULT_SERVERS)})")
     parser.add_argument("--only", metavar="NAMES",
                         help="comma-separated scenarios to run: " + ", ".join([*rawclient.SCENARIOS, "scale"]))
     parser.add_argument("--node", default="node", help="the Node executable (default: node on PATH)")

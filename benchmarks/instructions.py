@@ -105,6 +105,7 @@ SERVERS = {
     "baseline": ("websockets", "baseline_server"),
     "kernel": ("kernel", "kernel_server"),
     "picows": ("picows+uvloop", "picows_server"),
+    "bare": ("bare Protocol", "bare_server"),
 }
 
 
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--servers", default="baseline,kernel,picows",
-                        help="comma-separated, among baseline, kernel, picows (picows is skipped if not installed)")
+                        help="comma-separated, among baseline, kernel, picows, bare (picows is skipped if not installed)")
     parser.add_argument("--only", help="comma-separated scenarios (default: all): " + ", ".join(SCENARIOS))
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of calls (the smoke test uses 0.05)")
     parser.add_argument("--kernel-option", action="append", default=[],

@@ -4,7 +4,7 @@ The smoke run takes every server whose runtime is here: websockets and the
 kernel always, the kernel as the speed extra runs it when uvloop and orjson
 are installed (the test extra has both), Node's rpc-websockets when
 benchmarks/node/node_modules is installed (make setup), picows+uvloop when the
-bench extra is installed.
+bench extra is installed, and the bare Protocol (and on uvloop, when installed).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_READY = shutil.which("node") is not None and (ROOT / "benchmarks/node/node_modules/rpc-websockets").is_dir()
 PICOWS_READY = all(importlib.util.find_spec(name) is not None for name in ("picows", "uvloop"))
 SPEED_READY = all(importlib.util.find_spec(name) is not None for name in ("orjson", "uvloop"))
+UVLOOP_READY = importlib.util.find_spec("uvloop") is not None
 
 
 def run_anchors(*options: str, timeout: float = 100) -> subprocess.CompletedProcess[str]:
@@ -35,13 +36,14 @@ def run_anchors(*options: str, timeout: float = 100) -> subprocess.CompletedProc
 
 def test_smoke_run_of_every_available_server() -> None:
     servers = ["baseline", "kernel"] + (["speed"] if SPEED_READY else []) + (["node"] if NODE_READY else []) + (
-        ["picows"] if PICOWS_READY else [])
+        ["picows"] if PICOWS_READY else []) + ["bare"] + (["bare-uvloop"] if UVLOOP_READY else [])
     result = run_anchors("--smoke", "--servers", ",".join(servers))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = result.stdout
     assert "### Scenarios" in report and "### Scale" in report
     for label in ["websockets", "kernel"] + (["kernel [speed]"] if SPEED_READY else []) + (
-            ["node rpc-websockets"] if NODE_READY else []) + (["picows+uvloop"] if PICOWS_READY else []):
+            ["node rpc-websockets"] if NODE_READY else []) + (["picows+uvloop"] if PICOWS_READY else []) + (
+            ["bare Protocol"]) + (["bare Protocol+uvloop"] if UVLOOP_READY else []):
         assert f"| {label} " in report or f"| {label} |" in report, label
     for scenario in rawclient.SCENARIOS:
         assert f"**{scenario}**" in report, scenario
