@@ -56,6 +56,7 @@ __all__ = [
     "CODEC",
     "use_codec",
     "parse_message",
+    "parse_member",
     "parse_value",
     "success",
     "as_sent",
@@ -562,7 +563,7 @@ def _valid_id(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
-def _parse_member(value: Any) -> Request | Response | dict[str, Any]:
+def parse_member(value: Any) -> Request | Response | dict[str, Any]:
     """Validate one decoded message object; an invalid one becomes its error reply."""
     if type(value) is dict:
         # Fast path for the usual well-formed request; anything else is checked in full below.
@@ -616,13 +617,13 @@ def _parse_response(value: dict[str, Any], msg_id: Any) -> Response | dict[str, 
 def parse_value(value: Any, max_batch: int | None = None) -> Incoming:
     """Turn decoded JSON into an :class:`Incoming` (see :func:`parse_message`)."""
     if isinstance(value, dict):
-        return Incoming([_parse_member(value)])
+        return Incoming([parse_member(value)])
     if isinstance(value, list):
         if not value:
             return Incoming(error=failure(None, InvalidRequest(data="empty batch")))
         if max_batch is not None and len(value) > max_batch:
             return Incoming(error=failure(None, InvalidRequest(data=f"batch of {len(value)} exceeds the limit of {max_batch}")))
-        return Incoming([_parse_member(member) for member in value], is_batch=True)
+        return Incoming([parse_member(member) for member in value], is_batch=True)
     return Incoming(error=failure(None, InvalidRequest(data="a JSON-RPC message must be an object or an array")))
 
 

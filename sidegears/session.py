@@ -44,7 +44,9 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 from . import protocol
 from .contract import contract_of, mismatch
 from .logs import user_traceback
-from .errors import CallCancelled, ClientGone, InternalError, InvalidParams, MethodNotFound, RequestCancelled, RPCError
+from .errors import (
+    CallCancelled, ClientGone, InternalError, InvalidParams, MethodNotFound, ParseError, RequestCancelled, RPCError,
+)
 from .plugins import first_answer, settle
 from .protocol import NO_ID, Request, Response
 
@@ -526,20 +528,30 @@ class RPCSession:
         """Parse one message and serve it inline; if serving has to wait, return what _resume needs to finish it."""
         started = time.perf_counter()
         kernel = self.kernel
-        incoming = protocol.parse_message(text, self._max_batch)
-        if "log_message" in kernel.plugin_manager.implemented:
-            log_message(kernel, self.connection, "in", text, None, incoming.value)
-        call_id = None  # a single request's id: what $/cancelRequest names, if it has to wait
-        if incoming.error is not None:
-            kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
-            coro = self._send_error(incoming.error, started)
-        elif self._refusing:
-            self._refuse(incoming)
-            return None
-        elif incoming.is_batch:
-            coro = self._serve_batch(incoming.items, started)
+        # parse_message, written out: one object (most messages) is validated
+        # here, not wrapped in an Incoming first; batches and the rest go through parse_value.
+        incoming = None
+        try:
+            decoded = protocol.decode(text)
+        except ParseError as exc:
+            decoded, incoming = protocol.NOT_JSON, protocol.Incoming(error=protocol.failure(None, exc))
         else:
-            item = incoming.items[0]
+            if type(decoded) is not dict or self._refusing:
+                incoming = protocol.parse_value(decoded, self._max_batch)
+        if "log_message" in kernel.plugin_manager.implemented:
+            log_message(kernel, self.connection, "in", text, None, decoded)
+        call_id = None  # a single request's id: what $/cancelRequest names, if it has to wait
+        if incoming is not None:
+            if incoming.error is not None:
+                kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
+                coro = self._send_error(incoming.error, started)
+            elif self._refusing:
+                self._refuse(incoming)
+                return None
+            else:  # a batch (a single object comes this way only to be refused)
+                coro = self._serve_batch(incoming.items, started)
+        else:
+            item = protocol.parse_member(decoded)
             if type(item) is Request:
                 if item.id is NO_ID and item.method.startswith("$/"):
                     self._protocol_notification(item)
