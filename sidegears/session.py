@@ -20,6 +20,16 @@ calls the observers (``before_dispatch``, ``on_notify``, ``after_dispatch``)
 and steps the method from a plain function, and a coroutine takes over only
 for what has to be awaited.
 
+Nor does a call always wait for the reader task to wake. While the reader
+waits for input and no call observer is implemented, a request for an
+``async def`` method whose body has no ``await``, ``async with`` or ``async
+for`` (:attr:`MethodInfo.never_waits`) is served in the read callback
+itself, as soon as it is parsed: such a coroutine cannot suspend, so it
+needs no task, and one call at a time costs a fifth fewer instructions.
+Its context is its own copy of the reader's, as in the reader; only
+``asyncio.current_task()`` is None there. Anything else goes to the reader
+task, decoded already.
+
 The call lifecycle follows the Language Server Protocol's conventions: a
 client cancels a call with the notification ``$/cancelRequest`` (``{"id":
 ...}``), which cancels the task finishing it (the reply is -32800), and a
@@ -32,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import difflib
+import dis
 import functools
 import inspect
 import itertools
@@ -226,7 +237,8 @@ def _resume(coro: Any, context: contextvars.Context | None, waiting_on: Any) -> 
 class MethodInfo:
     """What dispatch needs to know about a method, computed once per function."""
 
-    __slots__ = ("signature", "is_async", "min_args", "max_args", "names", "required", "any_kwargs", "contract")
+    __slots__ = ("signature", "is_async", "never_waits", "min_args", "max_args", "names", "required", "any_kwargs",
+                 "contract")
 
     def __init__(self, func: Callable[..., Any]) -> None:
         try:
@@ -235,6 +247,9 @@ class MethodInfo:
             self.signature = None
         call = getattr(func, "__call__", None)  # noqa: B004  (a callable object's async __call__)
         self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
+        #: An ``async def`` function whose body has no ``await``, ``async with`` or ``async for``:
+        #: its coroutine cannot suspend, so it may be served in the read callback (see receive_text).
+        self.never_waits = _never_waits(func)
         # The common shapes are checked with counts and sets; anything else
         # (and every mismatch, for its message) goes through Signature.bind.
         self.min_args = self.max_args = -1
@@ -266,6 +281,24 @@ class MethodInfo:
         return self.min_args <= len(args) <= self.max_args
 
 
+#: What a coroutine's body compiles to where it may suspend or enters an async context:
+#: ``await`` (GET_AWAITABLE, then SEND and YIELD_VALUE), ``async with``, ``async for``.
+_SUSPENDING_OPS = frozenset({"GET_AWAITABLE", "SEND", "YIELD_VALUE", "BEFORE_ASYNC_WITH", "GET_AITER", "GET_ANEXT",
+                             "END_ASYNC_FOR"})
+
+
+def _never_waits(func: Callable[..., Any]) -> bool:
+    """True for an ``async def`` function (or a method of one) whose own code has none of :data:`_SUSPENDING_OPS`.
+
+    Its coroutine returns (or raises) at its first step, always. Anything
+    else, a callable object or a wrapped function included, is False.
+    """
+    function = getattr(func, "__func__", func)
+    if not isinstance(function, types.FunctionType) or not inspect.iscoroutinefunction(function):
+        return False
+    return not any(instruction.opname in _SUSPENDING_OPS for instruction in dis.get_instructions(function.__code__))
+
+
 @functools.lru_cache(maxsize=4096)  # bounded: methods made per call must not grow it forever
 def _method_info(func: Callable[..., Any]) -> MethodInfo:
     return MethodInfo(func)
@@ -294,6 +327,9 @@ _Asked = tuple[str, Any, Any, float]
 #: What _resume needs to finish a message that had to wait, and the request's id (None: not one request).
 _Waiting = tuple[Any, contextvars.Context, Any, Any]
 
+#: receive()'s default: the text is not decoded yet.
+_UNDECODED: Any = object()
+
 
 class RPCSession:
     """The JSON-RPC state of one connection: incoming text, dispatch, replies, calls to the client.
@@ -312,7 +348,8 @@ class RPCSession:
         self._max_batch = kernel.limits.max_batch
         self._max_parked_bytes = kernel.limits.max_message_size
         self._thread_share = asyncio.Semaphore(kernel.max_workers_per_connection)
-        self._inbox: deque[str] = deque()
+        # Texts waiting for the reader, or (text, its decoded JSON) when it was decoded in the read callback.
+        self._inbox: deque[str | tuple[str, Any]] = deque()
         self._input_ended = False
         self._wakeup: asyncio.Future[None] | None = None  # set while reading waits for input or room
         self._in_flight = 0  # messages (requests, batches) waiting: what back-pressure counts
@@ -330,6 +367,7 @@ class RPCSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._serving_inline = False  # the reader is serving what it read, and flushes before it waits
+        self._context: contextvars.Context | None = None  # the reader's, where current_connection() is set
 
     # -- input (from the transport) --------------------------------------------
 
@@ -337,11 +375,61 @@ class RPCSession:
         """One complete text message arrived."""
         if self._pending and self._in_flight >= self._max_in_flight and self._take_response(text):
             return
-        self._inbox.append(text)
-        self._inbox_bytes += len(text)
+        if (self._wakeup is not None and not self._inbox and text[:1] == "{" and self._in_flight < self._max_in_flight
+                and not (self._refusing or self._output_blocked or self._input_ended)):
+            # The reader waits for input, and nothing is ahead of this message;
+            # served in the reader's context, where current_connection() is set.
+            assert self._context is not None
+            self._context.run(self._serve_in_read, text)
+            return
+        self._queue(text)
+
+    def _queue(self, entry: str | tuple[str, Any]) -> None:
+        """Leave a message to the reader task: a text, or (text, its decoded JSON)."""
+        self._inbox.append(entry)
+        self._inbox_bytes += len(entry if type(entry) is str else entry[0])
         self._wake()
         if self._reading_paused or self._output_blocked or self._in_flight >= self._max_in_flight:
             self._update_reading()
+
+    def _serve_in_read(self, text: str) -> None:
+        """Serve a request for a method that never waits now, in the read callback; leave anything else to the reader.
+
+        Serving it here saves waking the reader task, a loop iteration
+        later: a fifth of a call's instructions when calls come one at a
+        time. Only a method whose coroutine cannot suspend
+        (:attr:`MethodInfo.never_waits`) runs here, outside any task, and only
+        while no call observer is implemented (an observer's awaitable may
+        need a task); its context is its own, copied from the reader's.
+        """
+        started = time.perf_counter()
+        try:
+            decoded = protocol.decode(text)
+        except ParseError:
+            self._queue(text)  # the reader answers it, decoding it again: only bad input pays that
+            return
+        kernel = self.kernel
+        if type(decoded) is dict and not kernel.plugin_manager.call_observers:
+            item = protocol.parse_member(decoded)
+            if type(item) is Request:
+                try:
+                    method = self._find(item.method, None)
+                    in_read = method is not None and _method_info(method).never_waits
+                except Exception:  # noqa: BLE001  (a failing find_method: the reader answers it as the call's error)
+                    in_read = False
+                if in_read:
+                    if "log_message" in kernel.plugin_manager.implemented:
+                        log_message(kernel, self.connection, "in", text, None, decoded)
+                    # Its reply is framed, not flushed: the transport writes what one read answered, at once.
+                    self._serving_inline = True
+                    try:
+                        waiting = self._serve_request(item, started, {item.method: method})
+                    finally:
+                        self._serving_inline = False
+                    if waiting is not None:  # its reply waits for the client to read
+                        self._hand_over(waiting)
+                    return
+        self._queue((text, decoded))
 
     def output_paused(self, paused: bool) -> None:
         """The client stopped (True) or resumed (False) reading what is sent to it: stop or resume reading from it.
@@ -432,7 +520,7 @@ class RPCSession:
         self._loop_thread = threading.get_ident()
         self._done = loop.create_future()
         # Calls' contexts are copies of this one, so current_connection() works in every call.
-        context = contextvars.copy_context()
+        context = self._context = contextvars.copy_context()
         context.run(_current.set, self.connection)
         context.run(loop.create_task, self._read())
         return self._done
@@ -452,11 +540,29 @@ class RPCSession:
         asyncio.get_running_loop().create_task(self._read())
         task = asyncio.current_task()
         assert task is not None
+        self._waits(waiting, task)
+        await self._finish_waiting(waiting, task)
+
+    def _hand_over(self, waiting: _Waiting) -> None:
+        """Finish in a task of its own (in the reader's context, as _serve_in_read runs) a message that had to wait."""
+        assert self._loop is not None
+        task = self._loop.create_task(self._finish_waiting(waiting, None))
+        self._waits(waiting, task)
+
+    def _waits(self, waiting: _Waiting, task: asyncio.Task[Any]) -> None:
+        """Count ``waiting`` as in flight, finished by ``task``."""
         self.tasks.add(task)
         self._in_flight += 1
-        coro, context, waiting_on, msg_id = waiting
+        msg_id = waiting[3]
         if msg_id is not None:
             self._calls[msg_id] = task  # what $/cancelRequest cancels
+
+    async def _finish_waiting(self, waiting: _Waiting, task: asyncio.Task[Any] | None) -> None:
+        """Finish a message that had to wait, counted by :meth:`_waits` (``task``: the current one, None: look it up)."""
+        if task is None:
+            task = asyncio.current_task()
+            assert task is not None
+        coro, context, waiting_on, msg_id = waiting
         try:
             await _resume(coro, context, waiting_on)
         except Exception as exc:  # the serving coroutines log their own failures; this is a last resort
@@ -484,11 +590,15 @@ class RPCSession:
             # Nothing new starts while the client does not read (its replies would
             # pile up) or too many calls wait; a stopping kernel answers at once.
             if inbox and (self._refusing or not (self._output_blocked or self._saturated())):
-                text = inbox.popleft()
-                self._inbox_bytes -= len(text)
+                entry = inbox.popleft()
                 self._serving_inline = True
                 try:
-                    waiting = self.receive(text)
+                    if type(entry) is str:
+                        self._inbox_bytes -= len(entry)
+                        waiting = self.receive(entry)
+                    else:
+                        self._inbox_bytes -= len(entry[0])
+                        waiting = self.receive(*entry)
                 finally:
                     self._serving_inline = False
                 if waiting is not None:
@@ -524,23 +634,25 @@ class RPCSession:
         else:
             done.set_exception(exc)
 
-    def receive(self, text: str) -> _Waiting | None:
-        """Parse one message and serve it inline; if serving has to wait, return what _resume needs to finish it."""
+    def receive(self, text: str, decoded: Any = _UNDECODED) -> _Waiting | None:
+        """Parse one message and serve it inline; if serving has to wait, return what _resume needs to finish it.
+
+        ``decoded`` is its JSON when :meth:`_serve_in_read` decoded it already.
+        """
         started = time.perf_counter()
         kernel = self.kernel
         # parse_message, written out: one object (most messages) is validated
         # here, not wrapped in an Incoming first; batches and the rest go through parse_value.
         incoming = None
-        try:
-            decoded = protocol.decode(text)
-        except ParseError as exc:
-            decoded, incoming = protocol.NOT_JSON, protocol.Incoming(error=protocol.failure(None, exc))
-        else:
-            if type(decoded) is not dict or self._refusing:
-                incoming = protocol.parse_value(decoded, self._max_batch)
+        if decoded is _UNDECODED:
+            try:
+                decoded = protocol.decode(text)
+            except ParseError as exc:
+                decoded, incoming = protocol.NOT_JSON, protocol.Incoming(error=protocol.failure(None, exc))
+        if incoming is None and (type(decoded) is not dict or self._refusing):
+            incoming = protocol.parse_value(decoded, self._max_batch)
         if "log_message" in kernel.plugin_manager.implemented:
             log_message(kernel, self.connection, "in", text, None, decoded)
-        call_id = None  # a single request's id: what $/cancelRequest names, if it has to wait
         if incoming is not None:
             if incoming.error is not None:
                 kernel.log.warning("invalid message", connection=self.connection.id, error=incoming.error["error"])
@@ -553,26 +665,7 @@ class RPCSession:
         else:
             item = protocol.parse_member(decoded)
             if type(item) is Request:
-                if item.id is NO_ID and item.method.startswith("$/"):
-                    self._protocol_notification(item)
-                    return None
-                context = contextvars.copy_context()  # each message gets its own context, as a task of its own would
-                done, value = context.run(self._call_inline, item, None)
-                if not done:
-                    coro = self._send_when_answered(value[0], value[1], started)
-                    call_id = None if item.id is NO_ID else item.id
-                elif value is None:  # a notification
-                    return None
-                else:
-                    data = self._encode_reply(value)
-                    if data is None:
-                        return None
-                    if not self.sink.paused:
-                        self._write(data, started, value)
-                        return None
-                    coro = self._send(data, started, value)  # the client does not read: the reply waits
-                finished, waiting_on = _start(coro, context)
-                return None if finished else (coro, context, waiting_on, call_id)
+                return self._serve_request(item, started, None)
             elif type(item) is Response:
                 self._resolve(item)
                 return None
@@ -581,6 +674,30 @@ class RPCSession:
                 coro = self._send_error(item, started)  # type: ignore[arg-type]
         # Each message gets its own context, as a task of its own would.
         context = contextvars.copy_context()
+        finished, waiting_on = _start(coro, context)
+        return None if finished else (coro, context, waiting_on, None)
+
+    def _serve_request(self, item: Request, started: float, found: dict[str, Any] | None) -> _Waiting | None:
+        """Serve one request or notification inline (``found``: see :meth:`_call_inline`); if it has to wait, what _resume needs."""
+        if item.id is NO_ID and item.method.startswith("$/"):
+            self._protocol_notification(item)
+            return None
+        context = contextvars.copy_context()  # each message gets its own context, as a task of its own would
+        done, value = context.run(self._call_inline, item, found)
+        call_id = None
+        if not done:
+            coro = self._send_when_answered(value[0], value[1], started)
+            call_id = None if item.id is NO_ID else item.id
+        elif value is None:  # a notification
+            return None
+        else:
+            data = self._encode_reply(value)
+            if data is None:
+                return None
+            if not self.sink.paused:
+                self._write(data, started, value)
+                return None
+            coro = self._send(data, started, value)  # the client does not read: the reply waits
         finished, waiting_on = _start(coro, context)
         return None if finished else (coro, context, waiting_on, call_id)
 

@@ -168,6 +168,10 @@ class WebSocketTransport(asyncio.BufferedProtocol, FrameHandler):
                 self._loop.call_soon(self._feed_closing_input)
         else:
             frames.receive_data(data)  # parsed now; what it keeps, it copies
+            if frames.has_output:
+                # Replies to requests served in this read callback (RPCSession.receive_text): one write
+                # for them all, and early writes start again from FLUSH_AT.
+                self.flush()
             self._frames_processed(frames)
 
     def _request_data_received(self, data: bytes) -> None:

@@ -201,6 +201,15 @@ class RawWebSocket:
         if self._stream.transport is not None:
             self._stream.transport.abort()
 
+    def pause_reading(self) -> None:
+        """Stop reading the socket: what the server sends waits in the socket buffers (a client that does not read)."""
+        if self._stream.transport is not None:
+            self._stream.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._stream.transport is not None:
+            self._stream.transport.resume_reading()
+
     # -- sending ----------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
