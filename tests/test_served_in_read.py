@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from sidegears import current_connection, rpc_method
-from sidegears.session import _never_waits
+from sidegears.session import SERVED_IN_READ_BELOW, _never_waits
 from sidegears.testing import running_kernel
 
 from .rawws import RawWebSocket, text_frames
@@ -86,6 +86,15 @@ async def test_a_method_that_never_awaits_runs_outside_a_task_with_its_own_conte
                      "id": 1}
     # The first call's context variable did not leak into the second's context.
     assert second["result"] == {"in_task": False, "connection": connection.id, "earlier": None}
+
+
+async def test_a_large_message_is_left_to_the_reader_task() -> None:
+    """From SERVED_IN_READ_BELOW on, the reader serves it, once the frames let go of its bytes."""
+    async with running_kernel() as kernel, RawWebSocket.connect(kernel.url) as ws:
+        small = await call(ws, "inread.where", ["x" * (SERVED_IN_READ_BELOW - 200)], 1)
+        large = await call(ws, "inread.where", ["x" * SERVED_IN_READ_BELOW], 2)
+    assert small["result"]["in_task"] is False
+    assert large["result"]["in_task"] is True
 
 
 async def test_a_method_that_awaits_still_runs_in_a_task() -> None:
