@@ -26,7 +26,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from benchmarks.handwritten import HandWrittenRPC
-from benchmarks.serving import MAX_MESSAGE_SIZE, announce, run_server, server_arguments, wait_for_stop
+from benchmarks.serving import MAX_MESSAGE_SIZE, run_server, serve_until_stopped, server_arguments
 from sidegears.frames import FrameHandler, ServerFrames
 
 connections: set[BareConnection] = set()
@@ -124,14 +124,10 @@ def main() -> None:
     if args.compression != "none":
         raise SystemExit("bare_server: permessage-deflate is not supported")
 
-    async def serve_until_stopped() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(BareConnection, args.host, args.port)
-        async with server:
-            announce(server.sockets[0].getsockname()[1])
-            await wait_for_stop()
+    async def serve() -> None:
+        await serve_until_stopped(await asyncio.get_running_loop().create_server(BareConnection, args.host, args.port))
 
-    run_server(serve_until_stopped, args)
+    run_server(serve, args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
 
 from benchmarks.handwritten import HandWrittenRPC
-from benchmarks.serving import MAX_MESSAGE_SIZE, announce, run_server, server_arguments, wait_for_stop
+from benchmarks.serving import MAX_MESSAGE_SIZE, run_server, serve_until_stopped, server_arguments
 
 connections: set[WSTransport] = set()
 
@@ -71,17 +71,14 @@ def main() -> None:
         raise SystemExit("picows_server: permessage-deflate is not supported")
     args.uvloop = True
 
-    async def serve_until_stopped() -> None:
-        server = await ws_create_server(
+    async def serve() -> None:
+        await serve_until_stopped(await ws_create_server(
             lambda request: Handler(), args.host, args.port,
             max_frame_size=MAX_MESSAGE_SIZE + 2**20,
             websocket_handshake_timeout=30,
-        )
-        async with server:
-            announce(server.sockets[0].getsockname()[1])
-            await wait_for_stop()
+        ))
 
-    run_server(serve_until_stopped, args)
+    run_server(serve, args)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ __all__ = [
     "run_loop",
     "run_server",
     "server_arguments",
+    "serve_until_stopped",
     "wait_for_stop",
 ]
 
@@ -132,6 +133,13 @@ async def wait_for_stop() -> None:
     # nothing, and it does not keep the process alive after a SIGTERM.
     threading.Thread(target=answer_runner, name="runner-requests", daemon=True).start()
     await stop.wait()
+
+
+async def serve_until_stopped(server: asyncio.AbstractServer) -> None:
+    """Announce ``server``'s port, serve until the runner stops this process, then close it."""
+    async with server:
+        announce(server.sockets[0].getsockname()[1])
+        await wait_for_stop()
 
 
 def process_stats() -> dict[str, int]:
