@@ -547,12 +547,12 @@ class RPCSession:
         task = asyncio.current_task()
         assert task is not None
         self._waits(waiting, task)
-        await self._finish_waiting(waiting, task)
+        await self._finish_waiting(waiting)
 
     def _hand_over(self, waiting: _Waiting) -> None:
         """Finish in a task of its own (in the reader's context, as _serve_in_read runs) a message that had to wait."""
         assert self._loop is not None
-        task = self._loop.create_task(self._finish_waiting(waiting, None))
+        task = self._loop.create_task(self._finish_waiting(waiting))
         self._waits(waiting, task)
 
     def _waits(self, waiting: _Waiting, task: asyncio.Task[Any]) -> None:
@@ -563,11 +563,10 @@ class RPCSession:
         if msg_id is not None:
             self._calls[msg_id] = task  # what $/cancelRequest cancels
 
-    async def _finish_waiting(self, waiting: _Waiting, task: asyncio.Task[Any] | None) -> None:
-        """Finish a message that had to wait, counted by :meth:`_waits` (``task``: the current one, None: look it up)."""
-        if task is None:
-            task = asyncio.current_task()
-            assert task is not None
+    async def _finish_waiting(self, waiting: _Waiting) -> None:
+        """Finish, in the current task, a message that had to wait, counted by :meth:`_waits` for this task."""
+        task = asyncio.current_task()
+        assert task is not None
         coro, context, waiting_on, msg_id = waiting
         try:
             await _resume(coro, context, waiting_on)
