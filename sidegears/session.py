@@ -353,8 +353,8 @@ class RPCSession:
         self._max_batch = kernel.limits.max_batch
         self._max_parked_bytes = kernel.limits.max_message_size
         self._thread_share = asyncio.Semaphore(kernel.max_workers_per_connection)
-        # Texts waiting for the reader, or (text, its decoded JSON) when it was decoded in the read callback.
-        self._inbox: deque[str | tuple[str, Any]] = deque()
+        # (text, its decoded JSON or _UNDECODED) waiting for the reader: decoded when the read callback looked at it.
+        self._inbox: deque[tuple[str, Any]] = deque()
         self._input_ended = False
         self._wakeup: asyncio.Future[None] | None = None  # set while reading waits for input or room
         self._in_flight = 0  # messages (requests, batches) waiting: what back-pressure counts
@@ -388,12 +388,12 @@ class RPCSession:
             assert self._context is not None
             self._context.run(self._serve_in_read, text)
             return
-        self._queue(text)
+        self._queue(text, _UNDECODED)
 
-    def _queue(self, entry: str | tuple[str, Any]) -> None:
-        """Leave a message to the reader task: a text, or (text, its decoded JSON)."""
-        self._inbox.append(entry)
-        self._inbox_bytes += len(entry if type(entry) is str else entry[0])
+    def _queue(self, text: str, decoded: Any) -> None:
+        """Leave a message to the reader task (``decoded``: its JSON, or _UNDECODED)."""
+        self._inbox.append((text, decoded))
+        self._inbox_bytes += len(text)
         self._wake()
         if self._reading_paused or self._output_blocked or self._in_flight >= self._max_in_flight:
             self._update_reading()
@@ -412,7 +412,7 @@ class RPCSession:
         try:
             decoded = protocol.decode(text)
         except ParseError:
-            self._queue(text)  # the reader answers it, decoding it again: only bad input pays that
+            self._queue(text, _UNDECODED)  # the reader answers it, decoding it again: only bad input pays that
             return
         kernel = self.kernel
         if type(decoded) is dict and not kernel.plugin_manager.call_observers:
@@ -435,7 +435,7 @@ class RPCSession:
                     if waiting is not None:  # its reply waits for the client to read
                         self._hand_over(waiting)
                     return
-        self._queue((text, decoded))
+        self._queue(text, decoded)
 
     def output_paused(self, paused: bool) -> None:
         """The client stopped (True) or resumed (False) reading what is sent to it: stop or resume reading from it.
@@ -595,15 +595,11 @@ class RPCSession:
             # Nothing new starts while the client does not read (its replies would
             # pile up) or too many calls wait; a stopping kernel answers at once.
             if inbox and (self._refusing or not (self._output_blocked or self._saturated())):
-                entry = inbox.popleft()
+                text, decoded = inbox.popleft()
+                self._inbox_bytes -= len(text)
                 self._serving_inline = True
                 try:
-                    if type(entry) is str:
-                        self._inbox_bytes -= len(entry)
-                        waiting = self.receive(entry)
-                    else:
-                        self._inbox_bytes -= len(entry[0])
-                        waiting = self.receive(*entry)
+                    waiting = self.receive(text, decoded)
                 finally:
                     self._serving_inline = False
                 if waiting is not None:
